@@ -1,0 +1,3 @@
+var builder = Host.CreateApplicationBuilder(args);
+builder.Services.AddSystemd();
+await builder.Build().RunAsync();

@@ -1,7 +1,0 @@
-namespace Djag.Scheduling.Tests;
-
-public sealed class SmokeTests
-{
-    [Fact]
-    public void Builds() => Assert.True(true);
-}

@@ -1,0 +1,39 @@
+using Djag.Persistence.Runs;
+using Djag.Persistence.Schedules;
+using Djag.Persistence.UserActions;
+using Microsoft.EntityFrameworkCore;
+
+namespace Djag.Persistence;
+
+/// <summary>
+/// Djag's tables, all in the <c>djag</c> schema.
+/// </summary>
+/// <remarks>
+/// Add a migration after changing the model (from the repository root):
+/// <code>dotnet tool restore &amp;&amp; dotnet ef migrations add NAME --project src/Djag.Persistence</code>
+/// Migrations are applied by <c>djag-beat migrate</c>, never by EnsureCreated.
+/// </remarks>
+public sealed class DjagDbContext(DbContextOptions<DjagDbContext> options) : DbContext(options)
+{
+    public const string Schema = "djag";
+
+    /// <summary>The sequence that orders events observed by the beat (starts, completions, edge changes).</summary>
+    public const string EventMarks = "event_marks";
+
+    /// <summary>The PostgreSQL NOTIFY channel the write path signals after every committed change.</summary>
+    public const string ChangesChannel = "djag_changes";
+
+    public DbSet<Crontab> Crontabs => Set<Crontab>();
+    public DbSet<PeriodicTask> PeriodicTasks => Set<PeriodicTask>();
+    public DbSet<TaskDependency> TaskDependencies => Set<TaskDependency>();
+    public DbSet<UserAction> UserActions => Set<UserAction>();
+    public DbSet<UserActionAudit> UserActionAudits => Set<UserActionAudit>();
+    public DbSet<Run> Runs => Set<Run>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema(Schema);
+        modelBuilder.HasSequence<long>(EventMarks);
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(DjagDbContext).Assembly);
+    }
+}

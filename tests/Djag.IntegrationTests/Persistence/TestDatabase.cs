@@ -1,0 +1,69 @@
+using Djag.IntegrationTests.Infrastructure;
+using Djag.Persistence;
+using Djag.Persistence.Schedules;
+using Djag.Scheduling;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Djag.IntegrationTests.Persistence;
+
+/// <summary>A freshly migrated database of one test, with a fake clock for the write path.</summary>
+internal sealed class TestDatabase
+{
+    private TestDatabase(string connectionString, FakeTimeProvider clock)
+    {
+        ConnectionString = connectionString;
+        Clock = clock;
+    }
+
+    public string ConnectionString { get; }
+    public FakeTimeProvider Clock { get; }
+
+    public static async Task<TestDatabase> CreateAsync(ServersFixture servers, string prefix)
+    {
+        var db = new TestDatabase(await servers.NewDatabaseAsync(prefix), new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero)));
+        await using var context = db.Context();
+        await context.MigrateAsync(TestContext.Current.CancellationToken);
+        return db;
+    }
+
+    public DjagDbContext Context()
+    {
+        var options = new DbContextOptionsBuilder<DjagDbContext>();
+        options.UseDjagPostgres(ConnectionString);
+        return new DjagDbContext(options.Options);
+    }
+
+    /// <summary>Applies a change through the one write path, in a context of its own.</summary>
+    public async Task<ScheduleChangeResult> ApplyAsync(ScheduleChange change)
+    {
+        await using var context = Context();
+        return await new ScheduleService(context, Clock).ApplyAsync(change, TestContext.Current.CancellationToken);
+    }
+
+    public async Task<long> CountAsync(string table)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM djag.{table}", connection);
+        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
+    public async Task<int> ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+    }
+
+    public static CrontabSpec Every(string expression, string timezone = "UTC")
+    {
+        Assert.True(CronFields.TryParse(expression, out var fields, out var error), error);
+        return new CrontabSpec(fields!, timezone);
+    }
+
+    public static TaskEdit Task(string name, string cron = "*/5 * * * *") =>
+        new() { Name = name, Task = "etl." + name, Crontab = Every(cron) };
+}

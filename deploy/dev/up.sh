@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Runs Djag on this machine: a PostgreSQL cluster and a nats-server under .djag/ in the checkout
+# (loopback only), the schema migrated, and the beat in the background. Safe to run twice.
+# Stop everything it started with deploy/dev/down.sh.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+state=$root/.djag
+pg_port=${DJAG_PG_PORT:-55432}
+nats_port=${DJAG_NATS_PORT:-54222}
+mkdir -p "$state/logs" "$state/run"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+sudo=()
+[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+
+# --- Packages ---
+missing=()
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+command -v nats-server >/dev/null || [[ -x /usr/sbin/nats-server ]] || missing+=(nats-server)
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "Installing ${missing[*]}..."
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+if ! dotnet --version 2>/dev/null | grep -qE '^(1[0-9])\.'; then
+  echo "The .NET 10 SDK is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2
+  exit 1
+fi
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+nats_server=$(command -v nats-server || echo /usr/sbin/nats-server)
+
+alive() { [[ -f $1 ]] && kill -0 "$(head -n 1 "$1")" 2>/dev/null; }
+
+# PostgreSQL refuses to run as root: then the cluster belongs to the postgres user.
+as_pg=()
+if [[ $(id -u) -eq 0 ]]; then
+  as_pg=(runuser -u postgres --)
+fi
+
+# --- PostgreSQL ---
+if [[ ! -f $state/pg/PG_VERSION ]]; then
+  mkdir -p "$state/pg"
+  [[ ${#as_pg[@]} -eq 0 ]] || chown postgres: "$state/pg"
+  chmod 700 "$state/pg"
+  "${as_pg[@]}" "$pg_bin/initdb" -D "$state/pg" -U postgres -A trust -E UTF8 >"$state/logs/initdb.log"
+fi
+if ! alive "$state/pg/postmaster.pid"; then
+  touch "$state/logs/postgres.log"
+  [[ ${#as_pg[@]} -eq 0 ]] || chown postgres: "$state/logs/postgres.log"
+  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$state/pg" -l "$state/logs/postgres.log" -w start \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $state/pg" >/dev/null
+fi
+psql() { "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+[[ $(psql -c "SELECT 1 FROM pg_database WHERE datname = 'djag'") == 1 ]] || psql -c "CREATE DATABASE djag"
+
+# --- NATS with JetStream ---
+if ! alive "$state/run/nats.pid"; then
+  mkdir -p "$state/nats"
+  nohup "$nats_server" -a 127.0.0.1 -p "$nats_port" -js -sd "$state/nats" >>"$state/logs/nats.log" 2>&1 &
+  echo $! >"$state/run/nats.pid"
+fi
+
+# --- Build, migrate, beat ---
+dotnet build "$root/djag.sln" -c Release -v quiet -nologo >"$state/logs/build.log" 2>&1 \
+  || { tail -n 30 "$state/logs/build.log" >&2; exit 1; }
+bin() { echo "$root/src/$1/bin/Release/net10.0/$2.dll"; }
+
+cat >"$state/dev.env" <<ENV
+DJAG_DB='Host=127.0.0.1;Port=$pg_port;Database=djag;Username=postgres'
+DJAG_NATS_URL=nats://127.0.0.1:$nats_port
+ENV
+set -a; . "$state/dev.env"; set +a
+
+dotnet "$(bin Djag.Beat djag-beat)" migrate
+if ! alive "$state/run/beat.pid"; then
+  nohup dotnet "$(bin Djag.Beat djag-beat)" >>"$state/logs/beat.log" 2>&1 &
+  echo $! >"$state/run/beat.pid"
+fi
+
+cat <<MSG
+
+Djag is up.
+  PostgreSQL  127.0.0.1:$pg_port, database djag   (psql -h 127.0.0.1 -p $pg_port -U postgres djag)
+  NATS        $DJAG_NATS_URL
+  beat        pid $(cat "$state/run/beat.pid"), log .djag/logs/beat.log
+Environment for the CLI:  set -a; . .djag/dev.env; set +a
+Stop everything:          deploy/dev/down.sh
+MSG

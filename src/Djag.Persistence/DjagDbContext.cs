@@ -30,6 +30,12 @@ public sealed class DjagDbContext(DbContextOptions<DjagDbContext> options) : DbC
     public DbSet<UserActionAudit> UserActionAudits => Set<UserActionAudit>();
     public DbSet<Run> Runs => Set<Run>();
 
+    /// <summary>Draws the next event mark, in the caller's transaction.</summary>
+    public async Task<long> NextMarkAsync(CancellationToken cancellationToken = default) =>
+        await Database
+            .SqlQueryRaw<long>($"SELECT nextval('{Schema}.{EventMarks}') AS \"Value\"")
+            .SingleAsync(cancellationToken);
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);

@@ -154,12 +154,15 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
                 db.PeriodicTasks.Add(row);
             }
 
-            tasks.Remove(row.Name);
+            var previous = row.Name;
+            tasks.Remove(previous);
             Assign(row, edit, crontab);
             row.DateChanged = now;
             tasks[row.Name] = row;
             saved++;
-            act(UserActionCodes.TaskChanged, new { task = row.Name, change = "saved" });
+            act(UserActionCodes.TaskChanged, previous == row.Name
+                ? (object)new { task = row.Name, change = "saved" }
+                : new { task = row.Name, change = "renamed", previous });
         }
 
         return saved;
@@ -225,7 +228,7 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
             else
             {
                 // The change mark restarts future-depends: the next run after a change is free.
-                row.ChangeMark = await NextMarkAsync(ct);
+                row.ChangeMark = await db.NextMarkAsync(ct);
             }
 
             row.FutureDepends = edit.FutureDepends;
@@ -316,11 +319,6 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
             errors.Add(new FieldError("dependencies", $"the change would close the cycle {DependencyGraph.Render(cycle)}"));
         }
     }
-
-    private async Task<long> NextMarkAsync(CancellationToken ct) =>
-        await db.Database
-            .SqlQueryRaw<long>($"SELECT nextval('{DjagDbContext.Schema}.{DjagDbContext.EventMarks}') AS \"Value\"")
-            .SingleAsync(ct);
 
     private static void ThrowIfAny(List<FieldError> errors)
     {

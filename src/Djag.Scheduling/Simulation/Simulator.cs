@@ -202,12 +202,12 @@ public static class Simulator
             var events = new List<SimulationEvent>();
             foreach (var cron in decision.Skipped)
             {
-                events.Add(new(now, name, cron, SimulationEventKind.Skipped, Reason: SkipReason(task.Definition, cron, now)));
+                events.Add(new(now, name, cron, SimulationEventKind.Skipped, Reason: MisfireReasons.Skipped(task.Definition, cron, now)));
             }
 
             foreach (var cron in decision.Coalesced)
             {
-                events.Add(new(now, name, cron, SimulationEventKind.Coalesced, Reason: "coalesced into a later late event"));
+                events.Add(new(now, name, cron, SimulationEventKind.Coalesced, Reason: MisfireReasons.Coalesced));
             }
 
             state = TaskBookkeeping.OnMisfires(state, decision);
@@ -255,13 +255,6 @@ public static class Simulator
             _nextEvaluation[name] = decision.NextEvaluationAt;
             return events;
         }
-
-        private static string SkipReason(TaskDefinition task, Instant cron, Instant now) =>
-            task.Misfire == MisfirePolicy.RunAll
-                ? $"beyond max_catchup {task.MaxCatchup}"
-                : $"late by {Seconds(now - cron)} s, grace {Seconds(task.GracePeriod)} s";
-
-        private static string Seconds(Duration d) => d.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
 
         private bool IsDown(Instant t)
         {

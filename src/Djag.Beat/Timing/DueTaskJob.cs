@@ -1,0 +1,39 @@
+using NodaTime;
+using Quartz;
+
+namespace Djag.Beat.Timing;
+
+/// <summary>
+/// The one Quartz job of a task: reads the task name and fire times and hands them to
+/// <see cref="IDueTaskHandler"/>. All scheduling rules live behind the handler.
+/// </summary>
+/// <remarks>
+/// Non-concurrent so one task's fires reach the handler one at a time, also across a cluster.
+/// A failing handler is logged and the fire is over: rethrowing would only make Quartz refire or
+/// retry, and the handler catches up from the task's pointer on its next fire anyway.
+/// </remarks>
+[DisallowConcurrentExecution]
+internal sealed partial class DueTaskJob(IDueTaskHandler handler, ILogger<DueTaskJob> logger) : IJob
+{
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var taskName = context.JobDetail.Key.Name;
+        var actual = Instant.FromDateTimeOffset(context.FireTimeUtc);
+        var scheduled = context.ScheduledFireTimeUtc is { } s ? Instant.FromDateTimeOffset(s) : actual;
+        try
+        {
+            await handler.OnDueAsync(taskName, scheduled, actual, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            LogHandlerCancelled(logger, taskName, scheduled);
+        }
+#pragma warning disable CA1031 // Any handler failure ends this fire; see remarks.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogHandlerFailed(logger, ex, taskName, scheduled);
+        }
+    }
+}

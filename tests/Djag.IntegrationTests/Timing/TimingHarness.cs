@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using Djag.Beat.Timing;
+using Djag.Scheduling;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using NodaTime;
+using Npgsql;
+using Quartz;
+
+namespace Djag.IntegrationTests.Timing;
+
+/// <summary>One fire seen by a handler: which beat instance ran it, for which task and event, and when.</summary>
+internal sealed record Fire(string Instance, string Task, Instant Scheduled, Instant Actual);
+
+/// <summary>Records every call into a shared list, so several beats on one database can be compared.</summary>
+internal sealed class RecordingHandler(string instance, ConcurrentQueue<Fire> fires) : IDueTaskHandler
+{
+    public Task OnDueAsync(string taskName, Instant scheduledFireTime, Instant actualFireTime, CancellationToken cancellationToken)
+    {
+        fires.Enqueue(new Fire(instance, taskName, scheduledFireTime, actualFireTime));
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// One beat's timing engine as <see cref="TimingServiceCollectionExtensions.AddDjagTiming"/> registers it,
+/// on a test database, without the rest of the beat. Several harnesses on one database form a cluster.
+/// </summary>
+internal sealed class TimingHarness : IAsyncDisposable
+{
+    private readonly ServiceProvider _provider;
+    private IScheduler? _scheduler;
+
+    private TimingHarness(ServiceProvider provider, string instance)
+    {
+        _provider = provider;
+        Instance = instance;
+    }
+
+    public string Instance { get; }
+
+    public TaskTimer Timer => _provider.GetRequiredService<TaskTimer>();
+
+    /// <summary>The scheduler of this beat, kept once built: Quartz hands out no scheduler after its shutdown.</summary>
+    public async ValueTask<IScheduler> SchedulerAsync() =>
+        _scheduler ??= await _provider.GetRequiredService<ISchedulerFactory>().GetScheduler(TestContext.Current.CancellationToken);
+
+    public static TimingHarness Create(string connectionString, string instance, ConcurrentQueue<Fire> fires, TimeProvider? clock = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        services.AddSingleton(clock ?? TimeProvider.System);
+        services.AddSingleton<IDueTaskHandler>(new RecordingHandler(instance, fires));
+        services.AddDjagTiming(connectionString, o =>
+        {
+            o.InstanceId = instance;
+            o.CheckinInterval = TimeSpan.FromSeconds(1);
+            o.IdleWaitTime = TimeSpan.FromSeconds(1);
+        });
+        return new TimingHarness(services.BuildServiceProvider(), instance);
+    }
+
+    public async Task StartAsync() => await (await SchedulerAsync()).Start(TestContext.Current.CancellationToken);
+
+    public async Task StopAsync()
+    {
+        if (_scheduler is not { } scheduler)
+        {
+            return;
+        }
+
+        if (scheduler.Status is not (SchedulerStatus.Shutdown or SchedulerStatus.ShuttingDown))
+        {
+            await scheduler.Shutdown(waitForJobsToComplete: true, TestContext.Current.CancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await _provider.DisposeAsync();
+    }
+
+    /// <summary>A fresh database with the <c>qrtz_</c> tables.</summary>
+    public static async Task<string> NewDatabaseAsync(Infrastructure.ServersFixture servers)
+    {
+        var connectionString = await servers.NewDatabaseAsync("timing");
+        await TimingServiceCollectionExtensions.ProvisionSchemaAsync(connectionString, TestContext.Current.CancellationToken);
+        return connectionString;
+    }
+
+    public static TaskTiming Timing(string name, string cron, Instant startAfter, string zone = "UTC", MisfirePolicy misfire = MisfirePolicy.RunAll, int graceSeconds = 0) =>
+        new(name, CronSchedule.Parse(cron, zone), startAfter, misfire, Duration.FromSeconds(graceSeconds));
+
+    public static async Task<T?> ScalarAsync<T>(string connectionString, string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var result = await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
+        return result is null or DBNull ? default : (T)result;
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails after <paramref name="timeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = TimeProvider.System.GetTimestamp() + (long)(timeout.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        while (!condition())
+        {
+            if (TimeProvider.System.GetTimestamp() > deadline)
+            {
+                Assert.Fail($"timed out after {timeout} waiting until {what}");
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}

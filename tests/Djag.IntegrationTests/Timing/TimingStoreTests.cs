@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using Djag.Beat.Timing;
+using Djag.IntegrationTests.Infrastructure;
+using Djag.Scheduling;
+using Microsoft.Extensions.Time.Testing;
+using NodaTime;
+using Quartz;
+
+namespace Djag.IntegrationTests.Timing;
+
+/// <summary>The clustered ADO job store in a real PostgreSQL database, with schedulers that are not started.</summary>
+public sealed class TimingStoreTests(ServersFixture servers)
+{
+    private static readonly Instant Pointer = Instant.FromUtc(2026, 3, 1, 11, 59, 30);
+
+    private static FakeTimeProvider Clock() => new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task Provisioning_creates_the_qrtz_tables_once_and_is_idempotent()
+    {
+        var connectionString = await servers.NewDatabaseAsync("timing");
+        const string countTables = "select count(*) from information_schema.tables where table_schema = 'public' and table_name like 'qrtz\\_%'";
+        Assert.Equal(0L, await TimingHarness.ScalarAsync<long>(connectionString, countTables));
+
+        await TimingServiceCollectionExtensions.ProvisionSchemaAsync(connectionString, TestContext.Current.CancellationToken);
+        var tables = await TimingHarness.ScalarAsync<long>(connectionString, countTables);
+        await TimingServiceCollectionExtensions.ProvisionSchemaAsync(connectionString, TestContext.Current.CancellationToken);
+
+        Assert.True(tables >= 11, $"expected Quartz's tables, found {tables}");
+        Assert.Equal(tables, await TimingHarness.ScalarAsync<long>(connectionString, countTables));
+        Assert.Equal(1L, await TimingHarness.ScalarAsync<long>(connectionString, "select count(*) from information_schema.tables where table_name = 'qrtz_simprop_triggers'"));
+    }
+
+    [Fact]
+    public async Task Each_task_has_a_qrtz_triggers_row_with_the_cores_next_fire_time()
+    {
+        var connectionString = await TimingHarness.NewDatabaseAsync(servers);
+        await using var beat = TimingHarness.Create(connectionString, "beat-a", new ConcurrentQueue<Fire>(), Clock());
+        var hourly = TimingHarness.Timing("hourly report", "0 0 * * * *", Pointer, "Europe/Berlin", MisfirePolicy.Skip, 300);
+        var daily = TimingHarness.Timing("daily", "0 30 2 * * *", Pointer, "America/New_York");
+
+        await beat.Timer.SyncAsync([hourly, daily], TestContext.Current.CancellationToken);
+
+        foreach (var timing in new[] { hourly, daily })
+        {
+            (string, object)[] key = [("name", timing.Name)];
+            var next = timing.Schedule.NextAfter(Pointer)!.Value;
+            Assert.Equal(next.ToDateTimeOffset().UtcTicks, await TimingHarness.ScalarAsync<long>(connectionString,
+                "select next_fire_time from qrtz_triggers where sched_name = 'djag-beat' and trigger_group = 'djag' and trigger_name = @name", key));
+            Assert.Equal(DjagTriggerPersistenceDelegate.Discriminator, await TimingHarness.ScalarAsync<string>(connectionString,
+                "select trigger_type from qrtz_triggers where trigger_name = @name", key));
+            Assert.Equal("WAITING", await TimingHarness.ScalarAsync<string>(connectionString,
+                "select trigger_state from qrtz_triggers where trigger_name = @name", key));
+            Assert.Equal(timing.Schedule.Fields.Expression, await TimingHarness.ScalarAsync<string>(connectionString,
+                "select str_prop_1 from qrtz_simprop_triggers where trigger_name = @name", key));
+            Assert.Equal(timing.Schedule.TimeZoneId, await TimingHarness.ScalarAsync<string>(connectionString,
+                "select time_zone_id from qrtz_simprop_triggers where trigger_name = @name", key));
+            Assert.Equal(timing.Misfire.ToString(), await TimingHarness.ScalarAsync<string>(connectionString,
+                "select str_prop_2 from qrtz_simprop_triggers where trigger_name = @name", key));
+            Assert.Equal((long)timing.GracePeriod.TotalSeconds, await TimingHarness.ScalarAsync<long>(connectionString,
+                "select long_prop_2 from qrtz_simprop_triggers where trigger_name = @name", key));
+            Assert.True(await TimingHarness.ScalarAsync<bool>(connectionString,
+                "select is_durable and is_nonconcurrent from qrtz_job_details where job_group = 'djag' and job_name = @name", key));
+            Assert.Equal(next, await beat.Timer.NextFireTimeAsync(timing.Name, TestContext.Current.CancellationToken));
+        }
+    }
+
+    [Fact]
+    public async Task A_second_beat_on_the_same_tables_loads_the_same_trigger()
+    {
+        var connectionString = await TimingHarness.NewDatabaseAsync(servers);
+        var timing = TimingHarness.Timing("etl", "*/20 15 3 * * 1-5", Pointer, "Asia/Kolkata", MisfirePolicy.Coalesce, 45);
+        await using (var first = TimingHarness.Create(connectionString, "beat-a", new ConcurrentQueue<Fire>(), Clock()))
+        {
+            await first.Timer.ScheduleAsync(timing, TestContext.Current.CancellationToken);
+        }
+
+        await using var second = TimingHarness.Create(connectionString, "beat-b", new ConcurrentQueue<Fire>(), Clock());
+        var scheduler = await second.SchedulerAsync();
+        var loaded = Assert.IsType<DjagTrigger>(await scheduler.GetTrigger(TaskTimer.TriggerKeyOf("etl"), TestContext.Current.CancellationToken));
+
+        Assert.Equal("*/20 15 3 * * 1-5", loaded.CronExpression);
+        Assert.Equal("Asia/Kolkata", loaded.TimeZoneId);
+        Assert.Equal(Pointer, loaded.StartAfter);
+        Assert.Equal(MisfirePolicy.Coalesce, loaded.Misfire);
+        Assert.Equal(Duration.FromSeconds(45), loaded.GracePeriod);
+        Assert.Equal(timing.Schedule.NextAfter(Pointer)?.ToDateTimeOffset(), loaded.NextFireTimeUtc);
+        Assert.Equal(new JobKey("etl", "djag"), loaded.JobKey);
+        var job = await scheduler.GetJobDetail(TaskTimer.JobKeyOf("etl"), TestContext.Current.CancellationToken);
+        Assert.Equal(typeof(DueTaskJob), job?.JobType.Type);
+    }
+
+    [Fact]
+    public async Task Sync_adds_replaces_and_removes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var connectionString = await TimingHarness.NewDatabaseAsync(servers);
+        await using var beat = TimingHarness.Create(connectionString, "beat-a", new ConcurrentQueue<Fire>(), Clock());
+        var a = TimingHarness.Timing("a", "0 0 * * * *", Pointer);
+        var b = TimingHarness.Timing("b", "0 0 * * * *", Pointer);
+        await beat.Timer.SyncAsync([a, b], ct);
+        Assert.Equal(Instant.FromUtc(2026, 3, 1, 12, 0), await beat.Timer.NextFireTimeAsync("b", ct));
+
+        var bEvery15 = b with { Schedule = CronSchedule.Parse("0 */15 * * * *") };
+        var c = TimingHarness.Timing("c", "0 0 0 * * *", Pointer);
+        await beat.Timer.SyncAsync([a, bEvery15, c], ct);
+
+        Assert.Equal(Instant.FromUtc(2026, 3, 1, 12, 0), await beat.Timer.NextFireTimeAsync("a", ct));
+        Assert.Equal(bEvery15.Schedule.NextAfter(Pointer), await beat.Timer.NextFireTimeAsync("b", ct));
+        Assert.Equal("0 */15 * * * *", await TimingHarness.ScalarAsync<string>(connectionString, "select str_prop_1 from qrtz_simprop_triggers where trigger_name = 'b'"));
+        Assert.Equal(Instant.FromUtc(2026, 3, 2, 0, 0), await beat.Timer.NextFireTimeAsync("c", ct));
+
+        await beat.Timer.SyncAsync([c], ct);
+
+        Assert.Null(await beat.Timer.NextFireTimeAsync("a", ct));
+        Assert.Null(await beat.Timer.NextFireTimeAsync("b", ct));
+        Assert.NotNull(await beat.Timer.NextFireTimeAsync("c", ct));
+        Assert.Equal(1L, await TimingHarness.ScalarAsync<long>(connectionString, "select count(*) from qrtz_triggers"));
+        Assert.Equal(1L, await TimingHarness.ScalarAsync<long>(connectionString, "select count(*) from qrtz_job_details"));
+        Assert.Equal(1L, await TimingHarness.ScalarAsync<long>(connectionString, "select count(*) from qrtz_simprop_triggers"));
+
+        await beat.Timer.UnscheduleAsync("c", ct);
+        await beat.Timer.UnscheduleAsync("never-there", ct);
+        Assert.Equal(0L, await TimingHarness.ScalarAsync<long>(connectionString, "select count(*) from qrtz_job_details"));
+    }
+
+    [Fact]
+    public async Task An_unchanged_task_keeps_its_trigger_and_a_moved_pointer_replaces_it_only_when_the_next_event_moves()
+    {
+        // events "0 * * * * *":  11:59:00 │ ptr 11:59:30 │ 12:00:00 │ 12:01:00
+        // pointer 11:59:45 still leads to 12:00 → trigger kept (start-after stays 11:59:30)
+        // pointer 12:00:00 leads to 12:01      → trigger replaced
+        var ct = TestContext.Current.CancellationToken;
+        var connectionString = await TimingHarness.NewDatabaseAsync(servers);
+        await using var beat = TimingHarness.Create(connectionString, "beat-a", new ConcurrentQueue<Fire>(), Clock());
+        var timing = TimingHarness.Timing("m", "0 * * * * *", Pointer);
+        const string startAfter = "select long_prop_1 from qrtz_simprop_triggers where trigger_name = 'm'";
+        await beat.Timer.ScheduleAsync(timing, ct);
+
+        await beat.Timer.ScheduleAsync(timing, ct);
+        await beat.Timer.ScheduleAsync(timing with { StartAfter = Pointer + Duration.FromSeconds(15) }, ct);
+
+        Assert.Equal(Pointer.ToUnixTimeTicks(), await TimingHarness.ScalarAsync<long>(connectionString, startAfter));
+        Assert.Equal(Instant.FromUtc(2026, 3, 1, 12, 0), await beat.Timer.NextFireTimeAsync("m", ct));
+
+        var moved = Instant.FromUtc(2026, 3, 1, 12, 0);
+        await beat.Timer.ScheduleAsync(timing with { StartAfter = moved }, ct);
+
+        Assert.Equal(moved.ToUnixTimeTicks(), await TimingHarness.ScalarAsync<long>(connectionString, startAfter));
+        Assert.Equal(Instant.FromUtc(2026, 3, 1, 12, 1), await beat.Timer.NextFireTimeAsync("m", ct));
+    }
+}

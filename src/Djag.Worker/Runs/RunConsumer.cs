@@ -1,0 +1,226 @@
+using System.Collections.Concurrent;
+using Djag.Contracts;
+using Djag.Worker.Nats;
+using Microsoft.Extensions.Options;
+using NATS.Client.JetStream;
+
+namespace Djag.Worker.Runs;
+
+/// <summary>
+/// Takes runs from the shared durable consumers of this worker's queues, never more than the free slots,
+/// higher priority bands first, and hands each to the <see cref="RunExecutor"/>. At shutdown it stops taking,
+/// drains what runs, and gives back what is left.
+/// </summary>
+internal sealed partial class RunConsumer : IDisposable
+{
+    /// <summary>How often an idle worker asks for work: the pickup latency of a run when the fleet is idle.</summary>
+    private static readonly TimeSpan IdlePollInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// A no-wait fetch is answered at once; one that is not was lost with a broken connection, and NATS.Net would
+    /// wait for the request's expiry before giving up.
+    /// </summary>
+    private static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(3);
+
+    private static readonly TimeSpan MaxFailureBackoff = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long given-back runs get to release their report and return their message.</summary>
+    private static readonly TimeSpan GiveBackTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly WorkerNats _nats;
+    private readonly RunExecutor _executor;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RunConsumer> _logger;
+    private readonly DjagWorkerOptions _options;
+    private readonly SemaphoreSlim _slots;
+    private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
+    private readonly CancellationTokenSource _stopTaking = new();
+    private readonly CancellationTokenSource _giveBack = new();
+    private IReadOnlyList<INatsJSConsumer> _consumers = [];
+    private int _firstQueue;
+    private Task _loop = Task.CompletedTask;
+
+    public RunConsumer(WorkerNats nats, RunExecutor executor, TimeProvider time, IOptions<DjagWorkerOptions> options, ILogger<RunConsumer> logger)
+    {
+        _nats = nats;
+        _executor = executor;
+        _time = time;
+        _logger = logger;
+        _options = options.Value;
+        _slots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
+    }
+
+    /// <summary>Creates (or finds) the consumers; a failure here fails the worker's start.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _consumers = await CreateConsumersAsync(cancellationToken);
+        _loop = Task.Run(() => TakeRunsAsync(_stopTaking.Token), CancellationToken.None);
+    }
+
+    /// <summary>Stops taking new runs; what runs goes on.</summary>
+    public void StopTaking() => _stopTaking.Cancel();
+
+    /// <summary>
+    /// Stops taking runs and waits for those in flight until <paramref name="cancellationToken"/> (the host's
+    /// shutdown timeout); then gives back the rest: each is cancelled, its report deleted and its message NAKed.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        StopTaking();
+        await _loop;
+        var drained = Task.WhenAll(_inFlight.Keys);
+        await drained.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (drained.IsCompleted)
+        {
+            LogDrained(_logger);
+            return;
+        }
+
+        LogGivingBack(_logger, _inFlight.Count);
+        await _giveBack.CancelAsync();
+        await Task.WhenAll(_inFlight.Keys).WaitAsync(GiveBackTimeout, _time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!_inFlight.IsEmpty)
+        {
+            LogRunsLeftBehind(_logger, _inFlight.Count);
+        }
+    }
+
+    public void Dispose()
+    {
+        // Also ends the loop when the host is disposed after a start that failed half-way.
+        _stopTaking.Cancel();
+        _stopTaking.Dispose();
+        _giveBack.Dispose();
+        _slots.Dispose();
+    }
+
+    private async Task TakeRunsAsync(CancellationToken stop)
+    {
+        var failures = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (_consumers.Count == 0)
+                {
+                    _consumers = await CreateConsumersAsync(stop);
+                }
+
+                // Wait for a free slot without holding it: the round takes as many as are free then.
+                await _slots.WaitAsync(stop);
+                _slots.Release();
+                var taken = await TakeRoundAsync(stop);
+                if (failures > 0)
+                {
+                    LogFetchRestored(_logger);
+                    failures = 0;
+                }
+
+                if (taken == 0)
+                {
+                    await Task.Delay(IdlePollInterval, _time, stop);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                if (failures++ == 0)
+                {
+                    LogFetchFailed(_logger, ex.Message);
+                }
+
+                // Consumers may have been deleted with the stream; set everything up again once NATS answers.
+                _consumers = [];
+                var backoff = TimeSpan.FromMilliseconds(Math.Min(MaxFailureBackoff.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(failures, 10))));
+                await Task.Delay(backoff, _time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One pass over the consumers, highest band first, taking no more than the free slots; queues of one band
+    /// take turns being asked first, so a busy queue does not starve another.
+    /// </summary>
+    private async Task<int> TakeRoundAsync(CancellationToken stop)
+    {
+        var queues = _options.QueueList.Count;
+        var first = _firstQueue++ % queues;
+        var taken = 0;
+        for (var band = DjagNames.PriorityBands - 1; band >= 0; band--)
+        {
+            for (var i = 0; i < queues; i++)
+            {
+                var free = _slots.CurrentCount;
+                if (free == 0)
+                {
+                    return taken;
+                }
+
+                taken += await TakeAsync(_consumers[(band * queues) + ((first + i) % queues)], free, stop);
+            }
+        }
+
+        return taken;
+    }
+
+    private async Task<int> TakeAsync(INatsJSConsumer consumer, int free, CancellationToken stop)
+    {
+        using var timeout = new CancellationTokenSource(FetchTimeout, _time);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stop);
+        var taken = 0;
+        try
+        {
+            await foreach (var message in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = free }, DjagSerializers.RunMessage, cancel.Token))
+            {
+                // Only this loop takes slots, and it never asks for more than are free.
+                _slots.Wait(0, CancellationToken.None);
+                Track(ExecuteAsync(message));
+                taken++;
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stop.IsCancellationRequested)
+        {
+            throw new TimeoutException($"NATS did not answer a fetch from {consumer.Info.Name} within {FetchTimeout.TotalSeconds} s");
+        }
+
+        return taken;
+    }
+
+    private async Task ExecuteAsync(INatsJSMsg<RunMessage> message)
+    {
+        try
+        {
+            await _executor.ExecuteAsync(message, _giveBack.Token);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private void Track(Task execution)
+    {
+        _inFlight.TryAdd(execution, 0);
+        _ = execution.ContinueWith(done => _inFlight.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>One consumer per queue and band, indexed [band * queues + queue].</summary>
+    private async Task<IReadOnlyList<INatsJSConsumer>> CreateConsumersAsync(CancellationToken cancellationToken)
+    {
+        await DjagNatsSetup.EnsureStreamAndBucketsAsync(_nats.JetStream, _nats.KeyValue, cancellationToken);
+        var consumers = new List<INatsJSConsumer>();
+        for (var band = 0; band < DjagNames.PriorityBands; band++)
+        {
+            foreach (var queue in _options.QueueList)
+            {
+                consumers.Add(await _nats.JetStream.CreateOrUpdateConsumerAsync(
+                    DjagNames.RunsStream, DjagNatsSetup.RunsConsumerConfig(queue, band, _options.AckWait), cancellationToken));
+            }
+        }
+
+        return consumers;
+    }
+}

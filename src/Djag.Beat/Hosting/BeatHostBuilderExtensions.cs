@@ -1,3 +1,8 @@
+using Djag.Beat.Changes;
+using Djag.Beat.Dispatch;
+using Djag.Beat.Nats;
+using Djag.Beat.Reports;
+using Djag.Beat.Timing;
 using Djag.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -6,31 +11,50 @@ namespace Djag.Beat.Hosting;
 
 internal static class BeatHostBuilderExtensions
 {
-    /// <summary>Configuration keys come from appsettings, <c>DJAG_</c> environment variables (<c>DJAG_DB</c>) and the command line.</summary>
+    /// <summary>
+    /// The beat: settings from appsettings.json, <c>DJAG_*</c> environment variables (<c>DJAG_DB</c>,
+    /// <c>DJAG_NATS_URL</c>, <c>DJAG_Beat__RunLease</c>, <c>DJAG_Timing__CheckinInterval</c>) and the command line.
+    /// </summary>
     public static HostApplicationBuilder AddDjagBeat(this HostApplicationBuilder builder)
     {
         builder.Configuration.AddEnvironmentVariables("DJAG_");
-        builder.Services.AddSystemd();
-        builder.Services.AddOptions<DatabaseOptions>()
-            .Bind(builder.Configuration)
-            .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
-        builder.Services.AddDjagPersistence(builder.Configuration[DatabaseOptions.ConnectionStringKey] ?? "");
-        builder.Services.AddHostedService<DatabaseCheck>();
+        var services = builder.Services;
+        services.AddSystemd();
+        services.AddOptions<ConnectionOptions>().Bind(builder.Configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ConnectionOptions>, ConnectionOptionsValidator>();
+        services.AddOptions<BeatOptions>().Bind(builder.Configuration.GetSection(BeatOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BeatOptions>, BeatOptionsValidator>();
+
+        var connectionString = builder.Configuration[ConnectionOptions.DatabaseKey] ?? "";
+        services.AddDjagPersistence(connectionString);
+        services.AddHostedService<DatabaseCheck>();
+        services.AddDjagNats("djag-beat");
+        services.AddDjagTiming(connectionString, timing => builder.Configuration.GetSection("Timing").Bind(timing));
+
+        services.AddSingleton<RunPublisher>();
+        services.AddSingleton<Dispatcher>();
+        services.AddSingleton<IDueTaskHandler>(sp => sp.GetRequiredService<Dispatcher>());
+        services.AddSingleton<ReportApplier>();
+        services.AddSingleton<RunSupervisor>();
+        services.AddHostedService<ChangeListener>();
+        services.AddHostedService<ReportWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunSupervisor>());
         return builder;
     }
 
-    /// <summary><c>djag-beat migrate</c> brings the schema up to date and exits; without a command the beat runs.</summary>
+    /// <summary><c>djag-beat migrate</c> brings Djag's schema and the Quartz job store up to date and exits; without a command the beat runs.</summary>
     public static async Task<int> RunDjagBeatAsync(this IHost host, string[] args)
     {
         if (args is ["migrate", ..])
         {
-            host.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.EnsureValid();
+            var connection = host.Services.GetRequiredService<IOptions<ConnectionOptions>>().Value;
+            connection.EnsureValid();
             var factory = host.Services.GetRequiredService<IDbContextFactory<DjagDbContext>>();
             await using var db = await factory.CreateDbContextAsync();
             await db.MigrateAsync();
+            await TimingServiceCollectionExtensions.ProvisionSchemaAsync(connection.Database, CancellationToken.None);
             var applied = await db.Database.GetAppliedMigrationsAsync();
-            await Console.Out.WriteLineAsync($"database is at migration {applied.LastOrDefault() ?? "(none)"}");
+            await Console.Out.WriteLineAsync($"database is at migration {applied.LastOrDefault() ?? "(none)"}; Quartz job store ready");
             return 0;
         }
 

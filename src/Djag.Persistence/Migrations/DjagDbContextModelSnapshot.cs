@@ -54,6 +54,10 @@ namespace Djag.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
 
+                    b.Property<Instant?>("NotBefore")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("not_before");
+
                     b.Property<string>("Origin")
                         .IsRequired()
                         .ValueGeneratedOnAdd()
@@ -99,7 +103,7 @@ namespace Djag.Persistence.Migrations
 
                     b.HasIndex("State")
                         .HasDatabaseName("ix_runs_state")
-                        .HasFilter("state IN ('dispatched', 'running')");
+                        .HasFilter("state IN ('scheduled', 'dispatched', 'running')");
 
                     b.HasIndex("TaskId", "Cron", "Attempt")
                         .IsUnique()
@@ -109,15 +113,17 @@ namespace Djag.Persistence.Migrations
                         {
                             t.HasCheckConstraint("ck_runs_attempt", "attempt >= 1");
 
-                            t.HasCheckConstraint("ck_runs_dispatched_at", "dispatched_at IS NOT NULL OR state IN ('skipped', 'coalesced')");
+                            t.HasCheckConstraint("ck_runs_dispatched_at", "dispatched_at IS NOT NULL OR state IN ('scheduled', 'skipped', 'coalesced')");
 
-                            t.HasCheckConstraint("ck_runs_origin", "origin IN ('cron', 'manual', 'backfill')");
+                            t.HasCheckConstraint("ck_runs_not_before", "(state = 'scheduled') = (not_before IS NOT NULL)");
+
+                            t.HasCheckConstraint("ck_runs_origin", "origin IN ('cron', 'manual', 'backfill', 'retry')");
 
                             t.HasCheckConstraint("ck_runs_outcome", "outcome IS NULL OR outcome IN ('success', 'failure', 'lost')");
 
                             t.HasCheckConstraint("ck_runs_outcome_when_finished", "(state = 'finished') = (outcome IS NOT NULL)");
 
-                            t.HasCheckConstraint("ck_runs_state", "state IN ('dispatched', 'running', 'finished', 'skipped', 'coalesced')");
+                            t.HasCheckConstraint("ck_runs_state", "state IN ('scheduled', 'dispatched', 'running', 'finished', 'skipped', 'coalesced')");
                         });
                 });
 

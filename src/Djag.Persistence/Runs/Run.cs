@@ -19,6 +19,9 @@ public sealed class Run
     public string State { get; set; } = RunStates.Dispatched;
     public string? Worker { get; set; }
     public Instant? DispatchedAt { get; set; }
+
+    /// <summary>For a <c>scheduled</c> retry: when it is due.</summary>
+    public Instant? NotBefore { get; set; }
     public Instant? StartedAt { get; set; }
     public Instant? FinishedAt { get; set; }
 
@@ -34,13 +37,16 @@ public sealed class Run
 
 public static class RunStates
 {
+    /// <summary>A retry waiting for its backoff to pass.</summary>
+    public const string Scheduled = "scheduled";
+
     public const string Dispatched = "dispatched";
     public const string Running = "running";
     public const string Finished = "finished";
     public const string Skipped = "skipped";
     public const string Coalesced = "coalesced";
 
-    public static readonly IReadOnlyList<string> All = [Dispatched, Running, Finished, Skipped, Coalesced];
+    public static readonly IReadOnlyList<string> All = [Scheduled, Dispatched, Running, Finished, Skipped, Coalesced];
 }
 
 public static class RunOutcomes
@@ -59,6 +65,7 @@ public static class RunOrigins
     public const string Cron = "cron";
     public const string Manual = "manual";
     public const string Backfill = "backfill";
+    public const string Retry = "retry";
 
-    public static readonly IReadOnlyList<string> All = [Cron, Manual, Backfill];
+    public static readonly IReadOnlyList<string> All = [Cron, Manual, Backfill, Retry];
 }

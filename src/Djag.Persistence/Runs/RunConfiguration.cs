@@ -15,10 +15,11 @@ internal sealed class RunConfiguration : IEntityTypeConfiguration<Run>
             t.HasCheckConstraint("ck_runs_origin", $"origin IN ({SqlList(RunOrigins.All)})");
             t.HasCheckConstraint("ck_runs_outcome", $"outcome IS NULL OR outcome IN ({SqlList(RunOutcomes.All)})");
             t.HasCheckConstraint("ck_runs_outcome_when_finished", "(state = 'finished') = (outcome IS NOT NULL)");
-            t.HasCheckConstraint("ck_runs_dispatched_at", "dispatched_at IS NOT NULL OR state IN ('skipped', 'coalesced')");
+            t.HasCheckConstraint("ck_runs_dispatched_at", "dispatched_at IS NOT NULL OR state IN ('scheduled', 'skipped', 'coalesced')");
+            t.HasCheckConstraint("ck_runs_not_before", "(state = 'scheduled') = (not_before IS NOT NULL)");
         });
         builder.HasIndex(r => new { r.TaskId, r.Cron, r.Attempt }).IsUnique();
-        builder.HasIndex(r => r.State).HasFilter("state IN ('dispatched', 'running')");
+        builder.HasIndex(r => r.State).HasFilter("state IN ('scheduled', 'dispatched', 'running')");
         builder.Property(r => r.State).HasMaxLength(16);
         builder.Property(r => r.Outcome).HasMaxLength(16);
         builder.Property(r => r.Origin).HasMaxLength(16).HasDefaultValue(RunOrigins.Cron);

@@ -1,4 +1,5 @@
 using Djag.Beat.Hosting;
+using Djag.Beat.Timing;
 using Djag.IntegrationTests.Infrastructure;
 using Djag.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -19,7 +20,7 @@ public sealed class MigrationTests(ServersFixture servers)
     }
 
     [Fact]
-    public async Task Beat_migrate_brings_an_empty_database_up_to_date_and_can_run_again()
+    public async Task Beat_migrate_brings_an_empty_database_and_the_job_store_up_to_date_and_can_run_again()
     {
         var connectionString = await servers.NewDatabaseAsync("migrate");
 
@@ -31,6 +32,7 @@ public sealed class MigrationTests(ServersFixture servers)
         await using var context = new DjagDbContext(options.Options);
         Assert.Empty(await context.Database.GetPendingMigrationsAsync(TestContext.Current.CancellationToken));
         Assert.Equal(0, await context.PeriodicTasks.CountAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(0, await context.Database.SqlQueryRaw<long>("SELECT count(*) AS \"Value\" FROM qrtz_triggers").SingleAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -55,7 +57,8 @@ public sealed class MigrationTests(ServersFixture servers)
     public async Task The_beat_starts_on_a_migrated_database()
     {
         var db = await TestDatabase.CreateAsync(servers, "started");
-        var builder = Host.CreateApplicationBuilder([$"--DB={db.ConnectionString}"]);
+        await TimingServiceCollectionExtensions.ProvisionSchemaAsync(db.ConnectionString, TestContext.Current.CancellationToken);
+        var builder = Host.CreateApplicationBuilder([$"--DB={db.ConnectionString}", $"--NATS_URL={servers.Nats.Url}"]);
         builder.AddDjagBeat();
         using var host = builder.Build();
 

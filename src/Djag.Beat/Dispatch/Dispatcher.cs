@@ -1,0 +1,190 @@
+using Djag.Beat.Hosting;
+using Djag.Beat.Timing;
+using Djag.Persistence;
+using Djag.Persistence.Runs;
+using Djag.Persistence.Schedules;
+using Djag.Scheduling;
+using Microsoft.EntityFrameworkCore;
+using NodaTime;
+
+namespace Djag.Beat.Dispatch;
+
+/// <summary>
+/// Asks the core what a task does now and carries it out: records skipped and coalesced events, inserts
+/// the run of a due event and publishes it. Called when its trigger fires, when a run of the task or of
+/// a dependee completes, and when its schedule changes — never by polling.
+/// </summary>
+/// <remarks>
+/// Each evaluation holds the task's row lock, so two beats on one database evaluate a task one after
+/// the other, and the unique (task, cron, attempt) index makes a second insert of an event impossible.
+/// </remarks>
+internal sealed partial class Dispatcher(
+    IDbContextFactory<DjagDbContext> factory,
+    RunPublisher publisher,
+    TimeProvider time,
+    ILogger<Dispatcher> logger) : IDueTaskHandler
+{
+    /// <summary>Bounds one catch-up burst, so a long backlog cannot starve other work; the trigger fires again.</summary>
+    private const int MaxDispatchesPerCall = 1000;
+
+    public Task OnDueAsync(string taskName, Instant scheduledFireTime, Instant actualFireTime, CancellationToken cancellationToken) =>
+        EvaluateAsync(taskName, cancellationToken);
+
+    public async Task EvaluateAsync(string taskName, CancellationToken ct)
+    {
+        for (var i = 0; i < MaxDispatchesPerCall; i++)
+        {
+            if (!await EvaluateOnceAsync(taskName, ct))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One decision; true when the core says another event is due at once (catch-up).</summary>
+    private async Task<bool> EvaluateOnceAsync(string name, CancellationToken ct)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM djag.periodic_tasks WHERE name = {name} FOR UPDATE", ct);
+        var task = await db.PeriodicTasks.Include(t => t.Crontab).SingleOrDefaultAsync(t => t.Name == name, ct);
+        if (task is null || !task.Enabled)
+        {
+            return false;
+        }
+
+        var edges = await db.TaskDependencies.AsNoTracking()
+            .Where(d => d.DependerId == task.Id)
+            .Select(d => new { Dependee = d.Dependee.Name, d.Dependee.Enabled, d.Dependee.State, d.FutureDepends, d.Condition, d.ChangeMark })
+            .ToListAsync(ct);
+        var now = Instant.FromDateTimeOffset(time.GetUtcNow());
+        var definition = task.ToDefinition();
+        var state = task.State.ToCore();
+        var decision = TaskEvaluator.Evaluate(
+            definition,
+            state,
+            edges.Select(e => new DependencyEdge(name, e.Dependee, e.FutureDepends, e.Condition, e.ChangeMark)),
+            edges.Where(e => e.Dependee != name).ToDictionary(e => e.Dependee, e => new DependeeStatus(e.State.ToCore(), e.Enabled)),
+            now);
+
+        RecordMisfires(db, task, definition, decision, now);
+        Run? run = null;
+        long mark = 0;
+        if (decision is TaskDecision.Dispatch dispatch)
+        {
+            mark = await db.NextMarkAsync(ct);
+            run = new Run { TaskId = task.Id, Cron = dispatch.Event, State = RunStates.Dispatched, DispatchedAt = now };
+            db.Runs.Add(run);
+        }
+
+        task.State.Assign(TaskBookkeeping.Apply(state, decision, now, mark));
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+
+        if (run is null)
+        {
+            if (decision is TaskDecision.Wait wait)
+            {
+                LogWaiting(logger, name, wait.Event, string.Join("; ", wait.Reasons));
+            }
+
+            return false;
+        }
+
+        LogDispatched(logger, name, run.Cron, run.Id, now - run.Cron);
+        await publisher.PublishAsync(run, task, ct);
+        return decision.NextEvaluationAt is { } next && next <= now;
+    }
+
+    private static void RecordMisfires(DjagDbContext db, PeriodicTask task, TaskDefinition definition, TaskDecision decision, Instant now)
+    {
+        foreach (var cron in decision.Skipped)
+        {
+            db.Runs.Add(new Run { TaskId = task.Id, Cron = cron, State = RunStates.Skipped, Reason = MisfireReasons.Skipped(definition, cron, now) });
+        }
+
+        foreach (var cron in decision.Coalesced)
+        {
+            db.Runs.Add(new Run { TaskId = task.Id, Cron = cron, State = RunStates.Coalesced, Reason = MisfireReasons.Coalesced });
+        }
+    }
+
+    /// <summary>Dispatches the scheduled retries whose backoff has passed (one transaction each, under the task's lock).</summary>
+    public async Task DispatchDueRetriesAsync(CancellationToken ct)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var now = Instant.FromDateTimeOffset(time.GetUtcNow());
+        var due = await db.Runs.AsNoTracking()
+            .Where(r => r.State == RunStates.Scheduled && r.NotBefore <= now)
+            .OrderBy(r => r.NotBefore).Select(r => r.Id).ToListAsync(ct);
+        foreach (var id in due)
+        {
+            await DispatchRetryAsync(id, ct);
+        }
+    }
+
+    /// <summary>
+    /// A retry re-runs an event whose dependencies were met when it first ran, so it is not evaluated
+    /// again: it only takes a running slot and leaves the cron pointer and the start mark alone.
+    /// </summary>
+    private async Task DispatchRetryAsync(long runId, CancellationToken ct)
+    {
+        Run? run;
+        PeriodicTask task;
+        await using (var db = await factory.CreateDbContextAsync(ct))
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            run = await db.Runs.FromSql($"SELECT * FROM djag.runs WHERE id = {runId} AND state = 'scheduled' FOR UPDATE SKIP LOCKED").SingleOrDefaultAsync(ct);
+            if (run is null)
+            {
+                return;
+            }
+
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM djag.periodic_tasks WHERE id = {run.TaskId} FOR UPDATE", ct);
+            task = await db.PeriodicTasks.Include(t => t.Crontab).SingleAsync(t => t.Id == run.TaskId, ct);
+            var now = Instant.FromDateTimeOffset(time.GetUtcNow());
+            run.State = RunStates.Dispatched;
+            run.NotBefore = null;
+            run.DispatchedAt = now;
+            task.State.Running++;
+            task.State.LastCronStart = now;
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+        }
+
+        LogRetryDispatched(logger, task.Name, run.Cron, run.Id, run.Attempt);
+        await publisher.PublishAsync(run, task, ct);
+    }
+
+    /// <summary>Publishes every run that was committed as dispatched but may not have reached NATS (a crash or NATS outage in between).</summary>
+    public async Task RepublishDispatchedAsync(Duration olderThan, CancellationToken ct)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var cutoff = Instant.FromDateTimeOffset(time.GetUtcNow()) - olderThan;
+        var pending = await db.Runs.AsNoTracking()
+            .Where(r => r.State == RunStates.Dispatched && r.DispatchedAt <= cutoff)
+            .Join(db.PeriodicTasks.Include(t => t.Crontab), r => r.TaskId, t => t.Id, (r, t) => new { Run = r, Task = t })
+            .ToListAsync(ct);
+        foreach (var p in pending)
+        {
+            await publisher.PublishAsync(p.Run, p.Task, ct);
+        }
+
+        if (pending.Count > 0)
+        {
+            LogRepublished(logger, pending.Count);
+        }
+    }
+
+    [LoggerMessage(EventId = BeatEventIds.Dispatched, Level = LogLevel.Information, Message = "Dispatched {Task} event {Cron} as run {RunId} ({Lateness} late)")]
+    private static partial void LogDispatched(ILogger logger, string task, Instant cron, long runId, Duration lateness);
+
+    [LoggerMessage(EventId = BeatEventIds.Waiting, Level = LogLevel.Debug, Message = "{Task} event {Cron} waits: {Reasons}")]
+    private static partial void LogWaiting(ILogger logger, string task, Instant cron, string reasons);
+
+    [LoggerMessage(EventId = BeatEventIds.RetryDispatched, Level = LogLevel.Information, Message = "Dispatched {Task} event {Cron} as run {RunId}, attempt {Attempt}")]
+    private static partial void LogRetryDispatched(ILogger logger, string task, Instant cron, long runId, int attempt);
+
+    [LoggerMessage(EventId = BeatEventIds.Republished, Level = LogLevel.Information, Message = "Republished {Count} dispatched runs not yet reported by a worker")]
+    private static partial void LogRepublished(ILogger logger, int count);
+}

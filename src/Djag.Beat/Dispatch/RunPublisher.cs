@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Djag.Contracts;
+using Djag.Persistence.Runs;
+using Djag.Persistence.Schedules;
+using NATS.Client.JetStream;
+
+namespace Djag.Beat.Dispatch;
+
+/// <summary>
+/// Publishes a dispatched run to JetStream with its id as the message id, so a second publish of the
+/// same run (after a crash between commit and publish) is dropped by the stream's duplicate window.
+/// </summary>
+internal sealed class RunPublisher(INatsJSContext js)
+{
+    public async Task PublishAsync(Run run, PeriodicTask task, CancellationToken ct)
+    {
+        var message = new RunMessage
+        {
+            RunId = run.Id,
+            Name = task.Name,
+            Task = task.Task,
+            Cron = run.Cron.ToDateTimeOffset(),
+            Attempt = run.Attempt,
+            Args = Parse(task.Args),
+            Kwargs = Parse(task.Kwargs),
+            Headers = Parse(task.Headers),
+            Queue = task.Queue,
+            Priority = task.Priority,
+            TimeoutSeconds = task.Timeout,
+            DispatchedAt = (run.DispatchedAt ?? run.Cron).ToDateTimeOffset(),
+        };
+        var body = JsonSerializer.SerializeToUtf8Bytes(message, DjagJsonContext.Default.RunMessage);
+        var ack = await js.PublishAsync(
+            DjagNames.RunsSubject(task.Queue, task.Priority),
+            body,
+            opts: new NatsJSPubOpts { MsgId = DjagNames.RunKey(run.Id) },
+            cancellationToken: ct);
+        ack.EnsureSuccess();
+    }
+
+    private static JsonElement Parse(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+}

@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Djag.Beat.Hosting;
+
+/// <summary>Where PostgreSQL and NATS are: <c>DJAG_DB</c> and <c>DJAG_NATS_URL</c> (or <c>--DB=</c>, <c>--NATS_URL=</c>).</summary>
+internal sealed class ConnectionOptions
+{
+    public const string DatabaseKey = "DB";
+
+    [ConfigurationKeyName(DatabaseKey)]
+    public string Database { get; set; } = "";
+
+    [ConfigurationKeyName("NATS_URL")]
+    public string NatsUrl { get; set; } = "nats://127.0.0.1:4222";
+
+    /// <summary>Throws with every problem at once; for commands that run before the host starts.</summary>
+    public void EnsureValid()
+    {
+        var result = new ConnectionOptionsValidator().Validate(null, this);
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(nameof(ConnectionOptions), typeof(ConnectionOptions), result.Failures);
+        }
+    }
+}
+
+internal sealed class ConnectionOptionsValidator : IValidateOptions<ConnectionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ConnectionOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Database))
+        {
+            failures.Add("DJAG_DB is not set: give the PostgreSQL connection string, e.g. DJAG_DB='Host=127.0.0.1;Database=djag;Username=djag'");
+        }
+        else
+        {
+            try
+            {
+                _ = new NpgsqlConnectionStringBuilder(options.Database);
+            }
+            catch (ArgumentException ex)
+            {
+                failures.Add($"DJAG_DB is not a valid PostgreSQL connection string: {ex.Message}");
+            }
+        }
+
+        if (!Uri.TryCreate(options.NatsUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls" or "ws" or "wss"))
+        {
+            failures.Add($"DJAG_NATS_URL '{options.NatsUrl}' is not a NATS URL such as nats://127.0.0.1:4222");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

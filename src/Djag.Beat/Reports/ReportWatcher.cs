@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Djag.Beat.Hosting;
+using Djag.Contracts;
+using NATS.Client.KeyValueStore;
+
+namespace Djag.Beat.Reports;
+
+/// <summary>Watches the run-reports bucket and applies each report as it arrives.</summary>
+internal sealed partial class ReportWatcher(
+    INatsKVContext kv,
+    ReportApplier applier,
+    RunSupervisor supervisor,
+    TimeProvider time,
+    ILogger<ReportWatcher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var retry = TimeSpan.FromMilliseconds(200);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var store = await kv.GetStoreAsync(DjagNames.RunReportsBucket, stoppingToken);
+                var watch = store.WatchAsync<byte[]>(">", opts: new NatsKVWatchOpts { UpdatesOnly = true }, cancellationToken: stoppingToken);
+                await using var updates = watch.GetAsyncEnumerator(stoppingToken);
+
+                // Reports written while no watch was open (beat down, watch broken) are read from the bucket.
+                var pending = updates.MoveNextAsync();
+                await supervisor.ReconcileAsync(stoppingToken);
+                retry = TimeSpan.FromMilliseconds(200);
+                while (await pending)
+                {
+                    var entry = updates.Current;
+                    if (entry.Operation == NatsKVOperation.Put && entry.Value is { } value)
+                    {
+                        await ApplyAsync(entry.Key, value, stoppingToken);
+                    }
+
+                    pending = updates.MoveNextAsync();
+                }
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogWatchFailed(logger, ex, retry);
+                await Task.Delay(retry, time, stoppingToken);
+                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
+
+    internal async Task ApplyAsync(string key, byte[] value, CancellationToken ct)
+    {
+        RunReport? report;
+        try
+        {
+            report = JsonSerializer.Deserialize(value, DjagJsonContext.Default.RunReport);
+        }
+        catch (JsonException ex)
+        {
+            LogBadReport(logger, key, ex.Message);
+            return;
+        }
+
+        if (report is null || DjagNames.RunKey(report.RunId) != key)
+        {
+            LogBadReport(logger, key, "the report does not name the run of its key");
+            return;
+        }
+
+        await applier.ApplyAsync(report, ct);
+    }
+
+    [LoggerMessage(EventId = BeatEventIds.BadReport, Level = LogLevel.Warning, Message = "Ignored a malformed report under key {Key}: {Problem}")]
+    private static partial void LogBadReport(ILogger logger, string key, string problem);
+
+    [LoggerMessage(EventId = BeatEventIds.WatchFailed, Level = LogLevel.Warning, Message = "Watching run reports failed; retrying in {Retry}")]
+    private static partial void LogWatchFailed(ILogger logger, Exception exception, TimeSpan retry);
+}

@@ -1,0 +1,249 @@
+using Djag.IntegrationTests.Infrastructure;
+using Djag.IntegrationTests.Persistence;
+using Djag.Persistence.Runs;
+using Djag.Persistence.Schedules;
+using Djag.Scheduling;
+using Microsoft.EntityFrameworkCore;
+using NodaTime;
+using Npgsql;
+
+namespace Djag.IntegrationTests.EndToEnd;
+
+/// <summary>The beat with real PostgreSQL, NATS and worker processes, on seconds-level crons.</summary>
+public sealed class BeatTests(ServersFixture servers)
+{
+    private static TaskEdit Sleep(string name, string cron, double seconds) =>
+        TestDatabase.Task(name, cron) with { Task = "djag.sleep", Kwargs = $$"""{"seconds": {{seconds}}}""" };
+
+    [Fact]
+    public async Task A_chain_runs_in_order_every_cycle_each_depender_right_after_its_dependee()
+    {
+        await using var system = await DjagSystem.StartAsync(servers, "chain");
+        system.StartWorker();
+        await system.StartBeatAsync();
+
+        await system.ApplyAsync(new ScheduleChange
+        {
+            Tasks = [Sleep("a", "*/3 * * * * *", 0.2), Sleep("b", "*/3 * * * * *", 0.2), Sleep("c", "*/3 * * * * *", 0.2)],
+            Dependencies = [new("b", "a"), new("c", "b")],
+        });
+        var runs = await system.WaitForRunsAsync(
+            r => r.Count(x => x.Task == "c" && x.Outcome == RunOutcomes.Success) >= 3,
+            TimeSpan.FromSeconds(45), "c succeeded three times");
+
+        var hops = new List<Duration>();
+        foreach (var c in runs.Where(x => x.Task == "c" && x.Outcome == RunOutcomes.Success))
+        {
+            var a = DjagSystem.Single(runs, "a", c.Cron);
+            var b = DjagSystem.Single(runs, "b", c.Cron);
+            Assert.Equal(RunOutcomes.Success, a.Outcome);
+            Assert.Equal(RunOutcomes.Success, b.Outcome);
+            Assert.True(a.FinishedAt <= b.DispatchedAt, $"b dispatched at {b.DispatchedAt} before a finished at {a.FinishedAt}");
+            Assert.True(b.FinishedAt <= c.DispatchedAt, $"c dispatched at {c.DispatchedAt} before b finished at {b.FinishedAt}");
+            hops.Add(b.DispatchedAt!.Value - a.FinishedAt!.Value);
+            hops.Add(c.DispatchedAt!.Value - b.FinishedAt!.Value);
+        }
+
+        // Event-driven: a hop costs a report, a transaction and a publish, not a polling period.
+        var ledger = string.Join('\n', runs.Select(r => $"{r.Task} {r.Cron:HH:mm:ss} dispatched {r.DispatchedAt:HH:mm:ss.fff} started {r.StartedAt:HH:mm:ss.fff} finished {r.FinishedAt:HH:mm:ss.fff}"));
+        Assert.All(hops, hop => Assert.True(hop < Duration.FromMilliseconds(500), $"hop took {hop}\n{ledger}"));
+        TestContext.Current.SendDiagnosticMessage($"hop latencies: {string.Join(", ", hops.Select(h => $"{h.TotalMilliseconds:0} ms"))}");
+    }
+
+    [Fact]
+    public async Task After_the_beat_was_down_past_grace_each_misfire_policy_does_what_the_simulator_predicts()
+    {
+        await using var system = await DjagSystem.StartAsync(servers, "misfire");
+        system.StartWorker();
+        var echo = TestDatabase.Task("x", "*/4 * * * * *") with { Task = "djag.echo" };
+        await system.ApplyAsync(new ScheduleChange
+        {
+            Tasks =
+            [
+                echo with { Name = "skip", SkipMisfire = true, GracePeriod = 1 },
+                echo with { Name = "coalesce", CoalesceMisfire = true, GracePeriod = 1 },
+                echo with { Name = "run_all" },
+            ],
+        });
+
+        // Stops and restarts fall midway between events (every 4 s), two seconds from either side.
+        await system.StartBeatAsync();
+        var stoppedAt = await AtSecondAsync(4, 2, after: TimeProvider.System.GetUtcNow().AddSeconds(4));
+        await system.StopBeatAsync();
+        var restartAt = await AtSecondAsync(4, 2, after: stoppedAt.AddSeconds(10));
+        await system.StartBeatAsync();
+        var endAt = await AtSecondAsync(4, 2, after: restartAt.AddSeconds(5));
+        await system.StopBeatAsync();
+        var end = Instant.FromDateTimeOffset(endAt);
+
+        await using var context = system.Database.Context();
+        var tasks = await context.PeriodicTasks.Include(t => t.Crontab).AsNoTracking().ToListAsync(TestContext.Current.CancellationToken);
+        var from = tasks.Min(t => t.CronBase);
+        var predicted = Simulator.Run(new SimulationInput(
+                tasks.Select(t => new SimulationTask(t.ToDefinition())).ToList(),
+                [],
+                from,
+                end,
+                [new SimulationWindow(Instant.FromDateTimeOffset(stoppedAt), Instant.FromDateTimeOffset(restartAt))]))
+            .Where(e => e.Kind is SimulationEventKind.Dispatched or SimulationEventKind.Skipped or SimulationEventKind.Coalesced)
+            .Select(e => $"{e.Task} {e.Cron} {e.Kind.ToString().ToLowerInvariant()}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var actual = (await system.RunsAsync())
+            .Where(r => r.Cron < end)
+            .Select(r => $"{r.Task} {r.Cron} {(r.State is RunStates.Skipped or RunStates.Coalesced ? r.State : "dispatched")}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        Assert.Equal(predicted, actual);
+        Assert.Contains(actual, a => a.EndsWith(" skipped", StringComparison.Ordinal));
+        Assert.Contains(actual, a => a.EndsWith(" coalesced", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Editing_a_cron_takes_effect_within_a_second()
+    {
+        await using var system = await DjagSystem.StartAsync(servers, "edit");
+        system.StartWorker();
+        await system.StartBeatAsync();
+        var yearly = TestDatabase.Task("edited", "0 0 0 1 1 *") with { Task = "djag.echo" };
+        await system.ApplyAsync(new ScheduleChange { Tasks = [yearly] });
+        await WaitForTriggerAsync(system, next => next > DateTimeOffset.UtcNow.AddDays(1), TimeSpan.FromSeconds(5));
+
+        var edited = TimeProvider.System.GetTimestamp();
+        await system.ApplyAsync(new ScheduleChange { Tasks = [yearly with { Crontab = TestDatabase.Every("* * * * * *") }] });
+        await WaitForTriggerAsync(system, next => next < DateTimeOffset.UtcNow.AddSeconds(2), TimeSpan.FromSeconds(1));
+        var inEffect = TimeProvider.System.GetElapsedTime(edited);
+
+        await system.WaitForRunsAsync(r => r.Any(x => x.Task == "edited" && x.Outcome == RunOutcomes.Success), TimeSpan.FromSeconds(5), "the edited task ran");
+        TestContext.Current.SendDiagnosticMessage($"edit -> new trigger in effect: {inEffect.TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
+    public async Task Killing_one_of_two_beats_loses_and_duplicates_nothing()
+    {
+        await using var system = await DjagSystem.StartAsync(servers, "failover");
+        system.StartWorker();
+        await system.ApplyAsync(new ScheduleChange { Tasks = [TestDatabase.Task("tick", "* * * * * *") with { Task = "djag.echo" }] });
+        var first = system.StartBeatProcess();
+        system.StartBeatProcess();
+        await system.WaitForRunsAsync(r => r.Count(x => x.Outcome == RunOutcomes.Success) >= 4, TimeSpan.FromSeconds(40), "four ticks ran");
+
+        first.Kill();
+        var killedAt = Instant.FromDateTimeOffset(TimeProvider.System.GetUtcNow());
+        var runs = await system.WaitForRunsAsync(
+            r => r.Count(x => x.Cron > killedAt + Duration.FromSeconds(5) && x.Outcome == RunOutcomes.Success) >= 3,
+            TimeSpan.FromSeconds(40), "the surviving beat carried on");
+
+        var crons = runs.Where(r => r.Task == "tick").Select(r => r.Cron).ToList();
+        var expected = Enumerable.Range(0, (int)(crons.Max() - crons.Min()).TotalSeconds + 1).Select(s => crons.Min() + Duration.FromSeconds(s)).ToList();
+        Assert.Equal(expected, crons);                       // every second once: nothing lost, nothing doubled
+        Assert.All(runs, r => Assert.Equal(1, r.Attempt));
+        Assert.All(runs, r => Assert.NotEqual(RunStates.Skipped, r.State));
+    }
+
+    [Fact]
+    public async Task A_failed_run_is_retried_after_its_backoff_until_its_retries_are_used_up()
+    {
+        await using var system = await DjagSystem.StartAsync(servers, "retry");
+        system.StartWorker();
+        await system.StartBeatAsync();
+
+        // A yearly cron whose base lies just before New Year: exactly one event is due, at once.
+        await system.ApplyAsync(new ScheduleChange
+        {
+            Tasks =
+            [
+                TestDatabase.Task("flaky", "0 0 0 1 1 *") with
+                {
+                    Task = "djag.shell", Kwargs = """{"program": "/bin/false"}""", MaxRetries = 2, RetryBackoff = 1,
+                    CronBase = Instant.FromUtc(2025, 12, 31, 23, 0),
+                },
+            ],
+        });
+        var runs = await system.WaitForRunsAsync(r => r.Count(x => x.State == RunStates.Finished) == 3, TimeSpan.FromSeconds(30), "three attempts finished");
+
+        Assert.Equal([1, 2, 3], runs.Select(r => r.Attempt));
+        Assert.All(runs, r => Assert.Equal(Instant.FromUtc(2026, 1, 1, 0, 0), r.Cron));
+        Assert.All(runs, r => Assert.Equal(RunOutcomes.Failure, r.Outcome));
+        for (var i = 1; i < runs.Count; i++)
+        {
+            Assert.True(runs[i].DispatchedAt >= runs[i - 1].FinishedAt + Duration.FromSeconds(1), $"attempt {i + 1} did not wait for its backoff");
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken); // room for a wrong fourth attempt
+        Assert.Equal(3, (await system.RunsAsync()).Count);
+        await using var context = system.Database.Context();
+        var task = await context.PeriodicTasks.AsNoTracking().SingleAsync(TestContext.Current.CancellationToken);
+        Assert.Equal((0, 3L), (task.State.Running, task.State.TotalRunCount));
+    }
+
+    [Fact]
+    public async Task A_run_whose_worker_died_is_declared_lost_and_retried_on_another_worker()
+    {
+        await using var system = await DjagSystem.StartAsync(servers, "lost");
+        var doomed = system.StartWorker();
+        await system.StartBeatAsync();
+        await system.ApplyAsync(new ScheduleChange
+        {
+            Tasks =
+            [
+                Sleep("slow", "0 0 0 1 1 *", 4) with { MaxRetries = 1, CronBase = Instant.FromUtc(2025, 12, 31, 23, 0) },
+            ],
+        });
+        await system.WaitForRunsAsync(r => r.Any(x => x.State == RunStates.Running), TimeSpan.FromSeconds(20), "the run started");
+
+        doomed.Kill();
+        system.StartWorker();
+        var runs = await system.WaitForRunsAsync(
+            r => r.Any(x => x.Attempt == 2 && x.Outcome == RunOutcomes.Success),
+            TimeSpan.FromSeconds(60), "the retry succeeded on the other worker");
+
+        var lost = Assert.Single(runs, r => r.Attempt == 1);
+        Assert.Equal(RunOutcomes.Lost, lost.Outcome);
+        var retry = Assert.Single(runs, r => r.Attempt == 2);
+        Assert.NotEqual(lost.Worker, retry.Worker);
+        await using var context = system.Database.Context();
+        var task = await context.PeriodicTasks.AsNoTracking().SingleAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(0, task.State.Running);
+        Assert.Equal(1, task.State.TotalRunCount); // a lost run completes nothing
+    }
+
+    /// <summary>Waits until the wall clock is at <paramref name="offset"/> seconds into a period of <paramref name="period"/> seconds, after <paramref name="after"/>.</summary>
+    private static async Task<DateTimeOffset> AtSecondAsync(int period, int offset, DateTimeOffset after)
+    {
+        var unix = after.ToUnixTimeSeconds();
+        var target = unix - (unix % period) + offset;
+        if (target <= unix)
+        {
+            target += period;
+        }
+
+        var at = DateTimeOffset.FromUnixTimeSeconds(target);
+        var wait = at - TimeProvider.System.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, TestContext.Current.CancellationToken);
+        }
+
+        return at;
+    }
+
+    private static async Task WaitForTriggerAsync(DjagSystem system, Func<DateTimeOffset, bool> condition, TimeSpan timeout)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + timeout;
+        while (true)
+        {
+            await using var connection = new NpgsqlConnection(system.Database.ConnectionString);
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var command = new NpgsqlCommand("SELECT next_fire_time FROM qrtz_triggers WHERE trigger_name = 'edited' AND trigger_group = 'djag'", connection);
+            if (await command.ExecuteScalarAsync(TestContext.Current.CancellationToken) is long ticks && condition(new DateTimeOffset(ticks, TimeSpan.Zero)))
+            {
+                return;
+            }
+
+            Assert.True(TimeProvider.System.GetUtcNow() < deadline, $"the trigger did not change within {timeout}");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+}

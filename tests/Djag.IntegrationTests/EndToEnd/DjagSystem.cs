@@ -1,0 +1,151 @@
+using Djag.Beat.Hosting;
+using Djag.Beat.Timing;
+using Djag.IntegrationTests.Infrastructure;
+using Djag.IntegrationTests.Persistence;
+using Djag.Persistence.Runs;
+using Djag.Persistence.Schedules;
+using Djag.TestKit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using NodaTime;
+
+namespace Djag.IntegrationTests.EndToEnd;
+
+/// <summary>One run's row with its task's name, as the tests read the ledger.</summary>
+internal sealed record RunRow(string Task, Instant Cron, int Attempt, string State, string? Outcome, string? Worker,
+    Instant? DispatchedAt, Instant? StartedAt, Instant? FinishedAt, string? Reason);
+
+/// <summary>
+/// The whole system on loopback: a migrated database with the Quartz tables, a nats-server of its own
+/// (the stream and bucket names are fixed by the contract), worker processes, and beats in-process or as
+/// processes. Everything runs in real time; tests use seconds-level crons.
+/// </summary>
+internal sealed class DjagSystem : IAsyncDisposable
+{
+    private readonly List<DjagProcess> _processes = [];
+    private IHost? _beat;
+
+    private DjagSystem(TestDatabase database, NatsServer nats)
+    {
+        Database = database;
+        Nats = nats;
+    }
+
+    public TestDatabase Database { get; }
+    public NatsServer Nats { get; }
+
+    public static async Task<DjagSystem> StartAsync(ServersFixture servers, string prefix)
+    {
+        var database = await TestDatabase.CreateAsync(servers, prefix);
+        await TimingServiceCollectionExtensions.ProvisionSchemaAsync(database.ConnectionString, TestContext.Current.CancellationToken);
+        return new DjagSystem(database, await NatsServer.StartAsync(TestContext.Current.CancellationToken));
+    }
+
+    private Dictionary<string, string> Environment => new()
+    {
+        ["DJAG_DB"] = Database.ConnectionString,
+        ["DJAG_NATS_URL"] = Nats.Url,
+        ["DJAG_Beat__RunLease"] = "5",
+        ["DJAG_Timing__CheckinInterval"] = "00:00:01",
+        ["DJAG_Timing__CheckinMisfireThreshold"] = "00:00:02",
+        ["DJAG_Timing__IdleWaitTime"] = "00:00:01",
+        ["Logging__LogLevel__Default"] = "Warning",
+    };
+
+    public DjagProcess StartWorker(string queues = "default")
+    {
+        var worker = DjagProcess.Start("djag-worker", Environment, "--queues", queues);
+        _processes.Add(worker);
+        return worker;
+    }
+
+    public DjagProcess StartBeatProcess()
+    {
+        var beat = DjagProcess.Start("djag-beat", Environment);
+        _processes.Add(beat);
+        return beat;
+    }
+
+    /// <summary>Starts a beat in this process (stop it with <see cref="StopBeatAsync"/>).</summary>
+    public async Task StartBeatAsync()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        foreach (var (key, value) in Environment)
+        {
+            builder.Configuration[key.Replace("DJAG_", "", StringComparison.Ordinal).Replace("__", ":", StringComparison.Ordinal)] = value;
+        }
+
+        builder.AddDjagBeat();
+        _beat = builder.Build();
+        await _beat.StartAsync(TestContext.Current.CancellationToken);
+    }
+
+    public async Task StopBeatAsync()
+    {
+        if (_beat is { } beat)
+        {
+            _beat = null;
+            await beat.StopAsync(CancellationToken.None);
+            beat.Dispose();
+        }
+    }
+
+    /// <summary>Applies a change through the write path with the real clock (the beat runs in real time).</summary>
+    public async Task ApplyAsync(ScheduleChange change)
+    {
+        await using var context = Database.Context();
+        await new ScheduleService(context, TimeProvider.System).ApplyAsync(change, TestContext.Current.CancellationToken);
+    }
+
+    public async Task<List<RunRow>> RunsAsync()
+    {
+        await using var context = Database.Context();
+        var rows = await context.Runs.AsNoTracking()
+            .Join(context.PeriodicTasks, r => r.TaskId, t => t.Id, (r, t) => new { Run = r, t.Name })
+            .OrderBy(x => x.Run.Cron).ThenBy(x => x.Name)
+            .ToListAsync(TestContext.Current.CancellationToken);
+        return rows.Select(x => new RunRow(x.Name, x.Run.Cron, x.Run.Attempt, x.Run.State, x.Run.Outcome, x.Run.Worker,
+            x.Run.DispatchedAt, x.Run.StartedAt, x.Run.FinishedAt, x.Run.Reason)).ToList();
+    }
+
+    /// <summary>Polls the ledger until <paramref name="done"/> holds; fails with what the ledger and the processes said.</summary>
+    public async Task<List<RunRow>> WaitForRunsAsync(Func<List<RunRow>, bool> done, TimeSpan timeout, string what)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + timeout;
+        while (true)
+        {
+            var runs = await RunsAsync();
+            if (done(runs))
+            {
+                return runs;
+            }
+
+            if (TimeProvider.System.GetUtcNow() > deadline)
+            {
+                var ledger = string.Join('\n', runs.Select(r => $"{r.Task} {r.Cron} #{r.Attempt} {r.State} {r.Outcome} {r.Reason}"));
+                var logs = string.Join('\n', _processes.Select(p => $"--- pid {p.Pid} ---\n{Tail(p.Output)}"));
+                Assert.Fail($"timed out after {timeout} waiting until {what}\nledger:\n{ledger}\n{logs}");
+            }
+
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
+    public static RunRow Single(IEnumerable<RunRow> runs, string task, Instant cron) =>
+        Assert.Single(runs, r => r.Task == task && r.Cron == cron && r.Attempt == 1);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopBeatAsync();
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+
+        await Nats.DisposeAsync();
+    }
+
+    private static string Tail(string text) => text.Length > 4000 ? text[^4000..] : text;
+
+    public static bool IsFinal(RunRow r) => r.State is RunStates.Finished or RunStates.Skipped or RunStates.Coalesced;
+}

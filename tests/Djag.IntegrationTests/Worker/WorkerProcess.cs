@@ -32,15 +32,16 @@ internal sealed class WorkerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>dotnet djag-worker.dll --queues ...</c> with the settings in the environment, and waits until it heartbeats.</summary>
-    public static async Task<WorkerProcess> StartAsync(FakeBeat beat, string queues = "default", int concurrency = 4)
+    public static async Task<WorkerProcess> StartAsync(FakeBeat beat, string queues = "default", int concurrency = 4, IReadOnlyDictionary<string, string>? environment = null)
     {
         var workerId = $"proc-{Guid.NewGuid():N}"[..17];
-        var worker = Start(["--queues", queues], new Dictionary<string, string>
+        var settings = new Dictionary<string, string>(environment ?? new Dictionary<string, string>())
         {
             ["DJAG_NATS_URL"] = beat.Url,
             ["DJAG_CONCURRENCY"] = concurrency.ToString(CultureInfo.InvariantCulture),
             ["DJAG_WORKER_ID"] = workerId,
-        }, workerId);
+        };
+        var worker = Start(["--queues", queues], settings, workerId);
         try
         {
             await FakeBeat.WaitUntilAsync(

@@ -91,6 +91,25 @@ public sealed class WorkerProcessTests
     }
 
     [Fact]
+    public async Task Sigterm_gives_back_a_run_that_outlasts_the_shutdown_timeout()
+    {
+        await using var beat = await FakeBeat.StartAsync();
+        await using var worker = await WorkerProcess.StartAsync(beat, environment: new Dictionary<string, string> { ["DJAG_SHUTDOWN_TIMEOUT_SECONDS"] = "1" });
+        await beat.PublishAsync(FakeBeat.Run(1, "djag.shell", kwargs: """{"program": "sleep", "args": ["60"]}"""));
+        await beat.WaitForStartedAsync(1, TimeSpan.FromSeconds(20));
+
+        var stopping = Stopwatch.StartNew();
+        await worker.TerminateAsync();
+        var exitCode = await worker.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, exitCode);
+        Assert.InRange(stopping.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
+        Assert.Null(await beat.ReadReportAsync(1));
+        Assert.Equal(1UL, await beat.MessagesInStreamAsync());
+        Assert.Contains("Gave back run 1 of djag.shell", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bad_settings_stop_the_process_with_every_problem_in_its_output()
     {
         var result = await WorkerProcess.RunToExitAsync(

@@ -28,7 +28,7 @@ internal sealed partial class WorkerService(
         await consumer.StartAsync(cancellationToken);
         _onStopping = lifetime.ApplicationStopping.Register(consumer.StopTaking);
         var settings = options.Value;
-        LogStarted(logger, settings.EffectiveWorkerId, string.Join(",", settings.QueueList), settings.Concurrency, options.Value.NatsUrl, string.Join(", ", registry.Names));
+        LogStarted(logger, settings.EffectiveWorkerId, string.Join(",", settings.QueueList), settings.Concurrency, settings.NatsUrl, string.Join(", ", registry.Names));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

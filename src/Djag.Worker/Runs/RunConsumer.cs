@@ -24,7 +24,7 @@ internal sealed partial class RunConsumer : IDisposable
 
     private static readonly TimeSpan MaxFailureBackoff = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long given-back runs get to release their report and return their message.</summary>
+    /// <summary>How long given-back runs get to stop and release themselves (the executor allows 3 s + 5 s of that).</summary>
     private static readonly TimeSpan GiveBackTimeout = TimeSpan.FromSeconds(10);
 
     private readonly WorkerNats _nats;
@@ -147,7 +147,7 @@ internal sealed partial class RunConsumer : IDisposable
     private async Task<int> TakeRoundAsync(CancellationToken stop)
     {
         var queues = _options.QueueList.Count;
-        var first = _firstQueue++ % queues;
+        var first = _firstQueue = (_firstQueue + 1) % queues;
         var taken = 0;
         for (var band = DjagNames.PriorityBands - 1; band >= 0; band--)
         {

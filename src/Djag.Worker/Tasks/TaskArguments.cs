@@ -19,7 +19,6 @@ internal static partial class TaskArguments
     {
         TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DictionaryKeyPolicy = null,
         // Missing constructor arguments, nulls for non-nullable members and unknown names are errors, not defaults.
         RespectRequiredConstructorParameters = true,
         RespectNullableAnnotations = true,

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Djag.IntegrationTests.Worker;
@@ -20,7 +19,7 @@ internal sealed class TestHttpEndpoint : IAsyncDisposable
 
     public TestHttpEndpoint()
     {
-        Port = FreePort();
+        Port = Loopback.FreePort();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
         _serving = ServeAsync();
@@ -44,13 +43,6 @@ internal sealed class TestHttpEndpoint : IAsyncDisposable
         _listener.Stop();
         await _serving;
         _listener.Close();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private async Task ServeAsync()

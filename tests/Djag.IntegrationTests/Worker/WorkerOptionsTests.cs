@@ -8,7 +8,7 @@ public sealed class WorkerOptionsTests
     [Fact]
     public async Task Every_bad_setting_is_reported_at_once()
     {
-        using var host = InProcessWorker.Build("http://127.0.0.1:4222", null, o => o.WorkerId = "has space", null, "default,bad queue!,default", 0, out _);
+        using var host = InProcessWorker.Build("http://127.0.0.1:4222", tasks: null, configure: o => o.WorkerId = "has space", shutdownTimeout: null, queues: "default,bad queue!,default", concurrency: 0, out _);
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
@@ -26,8 +26,8 @@ public sealed class WorkerOptionsTests
     [Fact]
     public async Task Unreachable_NATS_fails_the_start_naming_the_server()
     {
-        var url = $"nats://127.0.0.1:{FreePort()}";
-        using var host = InProcessWorker.Build(url, null, null, null, "default", 1, out _);
+        var url = $"nats://127.0.0.1:{Loopback.FreePort()}";
+        using var host = InProcessWorker.Build(url, tasks: null, configure: null, shutdownTimeout: null, queues: "default", concurrency: 1, out _);
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
@@ -42,12 +42,5 @@ public sealed class WorkerOptionsTests
     public void Environment_variables_name_the_settings(string variable, string setting)
     {
         Assert.Equal(setting, DjagEnvironmentVariables.SettingName(variable));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

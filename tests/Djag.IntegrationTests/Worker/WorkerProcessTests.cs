@@ -125,10 +125,7 @@ public sealed class WorkerProcessTests
     [Fact]
     public async Task Unreachable_NATS_stops_the_process_naming_the_server()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var url = $"nats://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture)}";
-        listener.Stop();
+        var url = $"nats://127.0.0.1:{Loopback.FreePort().ToString(CultureInfo.InvariantCulture)}";
 
         var result = await WorkerProcess.RunToExitAsync([], new Dictionary<string, string> { ["DJAG_NATS_URL"] = url });
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Djag.Cli.Apply;
 using Djag.Cli.Cron;
 using Djag.Cli.Simulate;
 
@@ -9,6 +10,7 @@ internal static class DjagCommandLine
     public static RootCommand Build(CliConsole console) =>
         new("djag: a distributed cron + DAG task scheduler")
         {
+            ApplyCommand.Build(console),
             CronCommand.Build(console),
             SimulateCommand.Build(console),
         };

@@ -1,0 +1,200 @@
+using System.CommandLine;
+using System.Data.Common;
+using Djag.Persistence;
+using Djag.Persistence.Schedules;
+using Djag.Scheduling.ScheduleFiles;
+using Microsoft.EntityFrameworkCore;
+using NodaTime;
+using Npgsql;
+
+namespace Djag.Cli.Apply;
+
+/// <summary><c>djag apply</c>: makes the stored schedule match a schedule file, through <see cref="ScheduleService"/>.</summary>
+internal static class ApplyCommand
+{
+    public const string ConnectionVariable = "DJAG_DB";
+
+    public static Command Build(CliConsole console)
+    {
+        var file = new Argument<string>("file") { Description = "Schedule file (YAML, or JSON: *.json or starting with '{'); its simulate: section is ignored." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Validate against the database and print what would change; write nothing." };
+        var prune = new Option<bool>("--prune") { Description = "Also delete stored tasks and dependencies the file does not list." };
+        var db = new Option<string?>("--db") { HelpName = "CONNSTR", Description = $"PostgreSQL connection string; default: the {ConnectionVariable} environment variable." };
+
+        var command = new Command("apply", """
+            Create or update every task and dependency of the file in the database, in one transaction, and print
+            what was added, changed and removed. Tasks are matched by name, dependencies by (depender, dependee).
+            A stored task whose file entry has no cron_base keeps its stored one, so applying a file twice changes
+            nothing the second time. Exit codes: 0 applied, 1 the database failed, 2 bad file or rejected change.
+            """)
+        {
+            file,
+            dryRun,
+            prune,
+            db,
+        };
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
+            console,
+            parseResult.GetRequiredValue(file),
+            new ApplyOptions(parseResult.GetValue(dryRun), parseResult.GetValue(prune)),
+            parseResult.GetValue(db) ?? Environment.GetEnvironmentVariable(ConnectionVariable),
+            cancellationToken));
+        return command;
+    }
+
+    /// <summary>Runs the command; <paramref name="connectionString"/> comes from --db or <see cref="ConnectionVariable"/>, null when neither is set.</summary>
+    internal static async Task<int> RunAsync(
+        CliConsole console, string path, ApplyOptions options, string? connectionString, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return console.BadInput($"no database: pass --db CONNSTR or set {ConnectionVariable}");
+        }
+
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            // The message names the bad keyword; the string itself may hold a password, so it is not echoed.
+            return console.BadInput($"--db / {ConnectionVariable}: not a valid connection string: {ex.Message}");
+        }
+
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(path, cancellationToken);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return console.BadInput($"{path}: no such file");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return console.Failed($"{path}: {ex.Message}");
+        }
+
+        var now = Instant.FromDateTimeOffset(console.Time.GetUtcNow());
+        var format = ScheduleFile.DetectFormat(text, path);
+        var parsed = ScheduleFile.Parse(text, new ScheduleFileOptions(now, Format: format));
+        if (parsed.Document is not { } document)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                console.Error.WriteLine($"error: {path}: {error}");
+            }
+
+            return ExitCodes.BadInput;
+        }
+
+        var defaulted = DefaultedCronBases(document, text, now, format);
+        try
+        {
+            var diff = await ApplyAsync(console.Time, connectionString, document, defaulted, options, cancellationToken);
+            if (diff.IsEmpty)
+            {
+                console.Out.WriteLine("no changes");
+            }
+
+            diff.Print(console.Out);
+            if (options.DryRun)
+            {
+                console.Out.WriteLine("dry run: nothing was written");
+            }
+
+            return ExitCodes.Ok;
+        }
+        catch (ScheduleValidationException ex)
+        {
+            foreach (var error in ex.Errors)
+            {
+                console.Error.WriteLine($"error: {error.Field}: {error.Message}");
+            }
+
+            console.Error.WriteLine("nothing was written");
+            return ExitCodes.BadInput;
+        }
+        catch (Exception ex) when (DatabaseFailure(ex) is { } failure)
+        {
+            return console.Failed($"database: {failure.Message}{Hint(failure)}");
+        }
+    }
+
+    private static async Task<ScheduleDiff> ApplyAsync(
+        TimeProvider time, string connectionString, ScheduleDocument document, IReadOnlySet<string> defaultedCronBases,
+        ApplyOptions options, CancellationToken cancellationToken)
+    {
+        var builder = new DbContextOptionsBuilder<DjagDbContext>();
+        builder.UseDjagPostgres(connectionString);
+        await using var db = new DjagDbContext(builder.Options);
+
+        // Read outside the service's lock: a concurrent writer can at worst make a prune name a task that is gone,
+        // which the service rejects as a whole.
+        var storedTasks = await db.PeriodicTasks.Select(t => t.Name).ToListAsync(cancellationToken);
+        var storedEdges = (await db.TaskDependencies
+                .Select(d => new { Depender = d.Depender.Name, Dependee = d.Dependee.Name })
+                .ToListAsync(cancellationToken))
+            .Select(d => new DependencyKey(d.Depender, d.Dependee))
+            .ToList();
+        var change = ScheduleDocumentMapping.ToChange(document, storedTasks, storedEdges, options.Prune, defaultedCronBases);
+
+        var diff = ScheduleDiff.None;
+        db.SavingChanges += (_, _) =>
+        {
+            diff = ScheduleDiff.Capture(db.ChangeTracker);
+
+            // The service has validated everything by now, against the database; leaving its transaction
+            // uncommitted is the dry run, so a dry run and a real run can never disagree on what is accepted.
+            if (options.DryRun)
+            {
+                throw new DryRunStopException();
+            }
+        };
+
+        try
+        {
+            await new ScheduleService(db, time).ApplyAsync(change, cancellationToken);
+        }
+        catch (DryRunStopException)
+        {
+        }
+
+        return diff;
+    }
+
+    /// <summary>
+    /// Tasks whose file entry has no cron_base. <see cref="ScheduleFile.Parse"/> fills in its "now" for them and
+    /// does not say so; parsed again with another "now", exactly their cron_base moves.
+    /// </summary>
+    private static HashSet<string> DefaultedCronBases(ScheduleDocument document, string text, Instant now, ScheduleFileFormat format)
+    {
+        var other = ScheduleFile.Parse(text, new ScheduleFileOptions(now - Duration.FromDays(1), Format: format)).Document!;
+        var cronBases = other.Tasks.ToDictionary(t => t.Name, t => t.CronBase, StringComparer.Ordinal);
+        return document.Tasks.Where(t => cronBases[t.Name] != t.CronBase).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The database error behind <paramref name="ex"/>, if it is one; EF wraps some in its own exceptions.</summary>
+    private static Exception? DatabaseFailure(Exception ex) => ex switch
+    {
+        DbException or TimeoutException => ex,
+        DbUpdateException or InvalidOperationException when ex.InnerException is DbException or TimeoutException => ex.InnerException,
+        DbUpdateException => ex,
+        _ => null,
+    };
+
+    private static string Hint(Exception failure) =>
+        failure is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName }
+            ? " (is the database migrated? the beat migrates it on start)"
+            : "";
+
+    private sealed class DryRunStopException : Exception
+    {
+        public DryRunStopException()
+            : base("dry run: the change is not saved")
+        {
+        }
+    }
+}
+
+internal sealed record ApplyOptions(bool DryRun = false, bool Prune = false);

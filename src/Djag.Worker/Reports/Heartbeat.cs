@@ -9,34 +9,21 @@ namespace Djag.Worker.Reports;
 /// Keeps this worker's entry in <see cref="DjagNames.WorkersBucket"/> fresh. The bucket's max age is the TTL:
 /// when the heartbeats stop (the process died), the entry expires and the beat knows the worker is gone.
 /// </summary>
-internal sealed partial class Heartbeat : IDisposable
+internal sealed partial class Heartbeat(WorkerNats nats, RunningRuns running, TimeProvider time, IOptions<DjagWorkerOptions> options, ILogger<Heartbeat> logger)
+    : IDisposable
 {
     private static readonly TimeSpan DeleteTimeout = TimeSpan.FromSeconds(2);
 
-    private readonly WorkerNats _nats;
-    private readonly RunningRuns _running;
-    private readonly TimeProvider _time;
-    private readonly ILogger<Heartbeat> _logger;
-    private readonly DjagWorkerOptions _options;
-    private readonly string _workerId;
+    private readonly DjagWorkerOptions _options = options.Value;
+    private readonly string _workerId = options.Value.EffectiveWorkerId;
     private readonly CancellationTokenSource _stop = new();
     private DateTimeOffset _startedAt;
     private Task _loop = Task.CompletedTask;
 
-    public Heartbeat(WorkerNats nats, RunningRuns running, TimeProvider time, IOptions<DjagWorkerOptions> options, ILogger<Heartbeat> logger)
-    {
-        _nats = nats;
-        _running = running;
-        _time = time;
-        _logger = logger;
-        _options = options.Value;
-        _workerId = _options.EffectiveWorkerId;
-    }
-
     /// <summary>Writes the first heartbeat (a failure fails the start) and keeps beating.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _startedAt = _time.GetUtcNow();
+        _startedAt = time.GetUtcNow();
         await BeatAsync(cancellationToken);
         _loop = Task.Run(() => BeatUntilStoppedAsync(_stop.Token), CancellationToken.None);
     }
@@ -46,10 +33,10 @@ internal sealed partial class Heartbeat : IDisposable
     {
         await _stop.CancelAsync();
         await _loop;
-        using var timeout = new CancellationTokenSource(DeleteTimeout, _time);
+        using var timeout = new CancellationTokenSource(DeleteTimeout, time);
         try
         {
-            await _nats.Buckets.Workers.DeleteAsync(_workerId, cancellationToken: timeout.Token);
+            await nats.Buckets.Workers.DeleteAsync(_workerId, cancellationToken: timeout.Token);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || timeout.IsCancellationRequested)
         {
@@ -66,7 +53,7 @@ internal sealed partial class Heartbeat : IDisposable
 
     private async Task BeatUntilStoppedAsync(CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(DjagNames.WorkerHeartbeatInterval, _time);
+        using var timer = new PeriodicTimer(DjagNames.WorkerHeartbeatInterval, time);
         var failing = false;
         try
         {
@@ -77,7 +64,7 @@ internal sealed partial class Heartbeat : IDisposable
                     await BeatAsync(stop);
                     if (failing)
                     {
-                        LogHeartbeatRestored(_logger);
+                        LogHeartbeatRestored(logger);
                         failing = false;
                     }
                 }
@@ -85,7 +72,7 @@ internal sealed partial class Heartbeat : IDisposable
                 {
                     if (!failing)
                     {
-                        LogHeartbeatFailed(_logger, ex.Message);
+                        LogHeartbeatFailed(logger, ex.Message);
                         failing = true;
                     }
                 }
@@ -106,10 +93,10 @@ internal sealed partial class Heartbeat : IDisposable
             ProcessId = Environment.ProcessId,
             Queues = _options.QueueList,
             Concurrency = _options.Concurrency,
-            RunningRuns = _running.Snapshot(),
+            RunningRuns = running.Snapshot(),
             StartedAt = _startedAt,
-            At = _time.GetUtcNow(),
+            At = time.GetUtcNow(),
         };
-        await _nats.Buckets.Workers.PutAsync(_workerId, heartbeat, DjagSerializers.WorkerHeartbeat, cancellationToken);
+        await nats.Buckets.Workers.PutAsync(_workerId, heartbeat, DjagSerializers.WorkerHeartbeat, cancellationToken);
     }
 }

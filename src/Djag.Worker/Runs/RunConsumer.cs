@@ -11,7 +11,8 @@ namespace Djag.Worker.Runs;
 /// higher priority bands first, and hands each to the <see cref="RunExecutor"/>. At shutdown it stops taking,
 /// drains what runs, and gives back what is left.
 /// </summary>
-internal sealed partial class RunConsumer : IDisposable
+internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor, TimeProvider time, IOptions<DjagWorkerOptions> options, ILogger<RunConsumer> logger)
+    : IDisposable
 {
     /// <summary>How often an idle worker asks for work: the pickup latency of a run when the fleet is idle.</summary>
     private static readonly TimeSpan IdlePollInterval = TimeSpan.FromMilliseconds(200);
@@ -27,28 +28,14 @@ internal sealed partial class RunConsumer : IDisposable
     /// <summary>How long given-back runs get to stop and release themselves (the executor allows 3 s + 5 s of that).</summary>
     private static readonly TimeSpan GiveBackTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly WorkerNats _nats;
-    private readonly RunExecutor _executor;
-    private readonly TimeProvider _time;
-    private readonly ILogger<RunConsumer> _logger;
-    private readonly DjagWorkerOptions _options;
-    private readonly SemaphoreSlim _slots;
+    private readonly DjagWorkerOptions _options = options.Value;
+    private readonly SemaphoreSlim _slots = new(options.Value.Concurrency, options.Value.Concurrency);
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private readonly CancellationTokenSource _stopTaking = new();
     private readonly CancellationTokenSource _giveBack = new();
     private IReadOnlyList<INatsJSConsumer> _consumers = [];
     private int _firstQueue;
     private Task _loop = Task.CompletedTask;
-
-    public RunConsumer(WorkerNats nats, RunExecutor executor, TimeProvider time, IOptions<DjagWorkerOptions> options, ILogger<RunConsumer> logger)
-    {
-        _nats = nats;
-        _executor = executor;
-        _time = time;
-        _logger = logger;
-        _options = options.Value;
-        _slots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
-    }
 
     /// <summary>Creates (or finds) the consumers; a failure here fails the worker's start.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -72,16 +59,16 @@ internal sealed partial class RunConsumer : IDisposable
         await drained.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (drained.IsCompleted)
         {
-            LogDrained(_logger);
+            LogDrained(logger);
             return;
         }
 
-        LogGivingBack(_logger, _inFlight.Count);
+        LogGivingBack(logger, _inFlight.Count);
         await _giveBack.CancelAsync();
-        await Task.WhenAll(_inFlight.Keys).WaitAsync(GiveBackTimeout, _time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(_inFlight.Keys).WaitAsync(GiveBackTimeout, time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (!_inFlight.IsEmpty)
         {
-            LogRunsLeftBehind(_logger, _inFlight.Count);
+            LogRunsLeftBehind(logger, _inFlight.Count);
         }
     }
 
@@ -112,13 +99,13 @@ internal sealed partial class RunConsumer : IDisposable
                 var taken = await TakeRoundAsync(stop);
                 if (failures > 0)
                 {
-                    LogFetchRestored(_logger);
+                    LogFetchRestored(logger);
                     failures = 0;
                 }
 
                 if (taken == 0)
                 {
-                    await Task.Delay(IdlePollInterval, _time, stop);
+                    await Task.Delay(IdlePollInterval, time, stop);
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -129,13 +116,13 @@ internal sealed partial class RunConsumer : IDisposable
             {
                 if (failures++ == 0)
                 {
-                    LogFetchFailed(_logger, ex.Message);
+                    LogFetchFailed(logger, ex.Message);
                 }
 
                 // Consumers may have been deleted with the stream; set everything up again once NATS answers.
                 _consumers = [];
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(MaxFailureBackoff.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(failures, 10))));
-                await Task.Delay(backoff, _time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(backoff, time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
@@ -168,7 +155,7 @@ internal sealed partial class RunConsumer : IDisposable
 
     private async Task<int> TakeAsync(INatsJSConsumer consumer, int free, CancellationToken stop)
     {
-        using var timeout = new CancellationTokenSource(FetchTimeout, _time);
+        using var timeout = new CancellationTokenSource(FetchTimeout, time);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stop);
         var taken = 0;
         try
@@ -193,7 +180,7 @@ internal sealed partial class RunConsumer : IDisposable
     {
         try
         {
-            await _executor.ExecuteAsync(message, _giveBack.Token);
+            await executor.ExecuteAsync(message, _giveBack.Token);
         }
         finally
         {
@@ -210,13 +197,13 @@ internal sealed partial class RunConsumer : IDisposable
     /// <summary>One consumer per queue and band, indexed [band * queues + queue].</summary>
     private async Task<IReadOnlyList<INatsJSConsumer>> CreateConsumersAsync(CancellationToken cancellationToken)
     {
-        await DjagNatsSetup.EnsureStreamAndBucketsAsync(_nats.JetStream, _nats.KeyValue, cancellationToken);
+        await DjagNatsSetup.EnsureStreamAndBucketsAsync(nats.JetStream, nats.KeyValue, cancellationToken);
         var consumers = new List<INatsJSConsumer>();
         for (var band = 0; band < DjagNames.PriorityBands; band++)
         {
             foreach (var queue in _options.QueueList)
             {
-                consumers.Add(await _nats.JetStream.CreateOrUpdateConsumerAsync(
+                consumers.Add(await nats.JetStream.CreateOrUpdateConsumerAsync(
                     DjagNames.RunsStream, DjagNatsSetup.RunsConsumerConfig(queue, band, _options.AckWait), cancellationToken));
             }
         }

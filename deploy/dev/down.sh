@@ -18,7 +18,8 @@ stop() { # name pidfile
   rm -f "$2"
 }
 
-for pidfile in "$state"/run/*.pid; do
+# Workers first (they drain), then the beat, then NATS.
+for pidfile in "$state"/run/worker-*.pid "$state"/run/beat.pid "$state"/run/nats.pid; do
   [[ -e $pidfile ]] && stop "$(basename "$pidfile" .pid)" "$pidfile"
 done
 # The postmaster's own pid file; SIGTERM is PostgreSQL's "smart" shutdown, so ask for "fast" instead.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Djag on this machine: a PostgreSQL cluster and a nats-server under .djag/ in the checkout
-# (loopback only), the schema migrated, and the beat in the background. Safe to run twice.
+# (loopback only), the schema migrated, the beat and two workers in the background, and the sample
+# schedule examples/etl.yaml applied. Safe to run twice.
 # Stop everything it started with deploy/dev/down.sh.
 set -euo pipefail
 
@@ -72,11 +73,34 @@ DJAG_NATS_URL=nats://127.0.0.1:$nats_port
 ENV
 set -a; . "$state/dev.env"; set +a
 
+start() { # name dll [args...]
+  local name=$1; shift
+  if ! alive "$state/run/$name.pid"; then
+    : >"$state/logs/$name.log"
+    nohup dotnet "$@" >>"$state/logs/$name.log" 2>&1 &
+    echo $! >"$state/run/$name.pid"
+  fi
+}
+
+# Waits until a service says it started (so the sample schedule's first events are not already late).
+ready() { # name
+  for _ in $(seq 120); do
+    grep -q "Application started" "$state/logs/$1.log" && return 0
+    alive "$state/run/$1.pid" || { tail -n 30 "$state/logs/$1.log" >&2; echo "$1 failed to start" >&2; exit 1; }
+    sleep 0.5
+  done
+  echo "$1 did not start within 60 s; see .djag/logs/$1.log" >&2
+  exit 1
+}
+
 dotnet "$(bin Djag.Beat djag-beat)" migrate
-if ! alive "$state/run/beat.pid"; then
-  nohup dotnet "$(bin Djag.Beat djag-beat)" >>"$state/logs/beat.log" 2>&1 &
-  echo $! >"$state/run/beat.pid"
-fi
+start beat "$(bin Djag.Beat djag-beat)"
+start worker-1 "$(bin Djag.Worker djag-worker)" --queues default
+start worker-2 "$(bin Djag.Worker djag-worker)" --queues default
+ready beat
+ready worker-1
+ready worker-2
+dotnet "$(bin Djag.Cli djag)" apply "$root/examples/etl.yaml"
 
 cat <<MSG
 
@@ -84,6 +108,11 @@ Djag is up.
   PostgreSQL  127.0.0.1:$pg_port, database djag   (psql -h 127.0.0.1 -p $pg_port -U postgres djag)
   NATS        $DJAG_NATS_URL
   beat        pid $(cat "$state/run/beat.pid"), log .djag/logs/beat.log
+  workers     pids $(cat "$state/run/worker-1.pid") $(cat "$state/run/worker-2.pid"), logs .djag/logs/worker-*.log
+  schedule    examples/etl.yaml (seconds-level crons: runs start within a minute)
+
 Environment for the CLI:  set -a; . .djag/dev.env; set +a
+Watch the runs:           psql -h 127.0.0.1 -p $pg_port -U postgres djag -c "SELECT t.name, r.cron, r.attempt, r.state, r.outcome, r.worker FROM djag.runs r JOIN djag.periodic_tasks t ON t.id = r.task_id ORDER BY r.id DESC LIMIT 20"
+Simulate a schedule:      dotnet $(bin Djag.Cli djag) simulate examples/downtime.yaml
 Stop everything:          deploy/dev/down.sh
 MSG

@@ -3,6 +3,7 @@ using Djag.Beat.Dispatch;
 using Djag.Beat.Nats;
 using Djag.Beat.Reports;
 using Djag.Beat.Timing;
+using Djag.Hosting.Configuration;
 using Djag.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -12,12 +13,12 @@ namespace Djag.Beat.Hosting;
 internal static class BeatHostBuilderExtensions
 {
     /// <summary>
-    /// The beat: settings from appsettings.json, <c>DJAG_*</c> environment variables (<c>DJAG_DB</c>,
-    /// <c>DJAG_NATS_URL</c>, <c>DJAG_Beat__RunLease</c>, <c>DJAG_Timing__CheckinInterval</c>) and the command line.
+    /// The beat: settings from appsettings.json, then <c>DJAG_*</c> environment variables (<c>DJAG_DB</c>,
+    /// <c>DJAG_NATS_URL</c>, <c>DJAG_BEAT__RUN_LEASE</c>, <c>DJAG_TIMING__CHECKIN_INTERVAL</c>), then the command line.
     /// </summary>
     public static HostApplicationBuilder AddDjagBeat(this HostApplicationBuilder builder)
     {
-        builder.Configuration.AddEnvironmentVariables("DJAG_");
+        DjagEnvironmentVariables.AddTo(builder.Configuration);
         var services = builder.Services;
         services.AddSystemd();
         services.AddOptions<ConnectionOptions>().Bind(builder.Configuration).ValidateOnStart();
@@ -25,7 +26,10 @@ internal static class BeatHostBuilderExtensions
         services.AddOptions<BeatOptions>().Bind(builder.Configuration.GetSection(BeatOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BeatOptions>, BeatOptionsValidator>();
 
-        var connectionString = builder.Configuration[ConnectionOptions.DatabaseKey] ?? "";
+        // The stores are registered with the connection string, so a missing or bad one fails here, naming DJAG_DB.
+        var connection = builder.Configuration.Get<ConnectionOptions>() ?? new ConnectionOptions();
+        connection.EnsureValid();
+        var connectionString = connection.Database;
         services.AddDjagPersistence(connectionString);
         services.AddHostedService<DatabaseCheck>();
         services.AddDjagNats("djag-beat");

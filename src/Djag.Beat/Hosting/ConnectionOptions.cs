@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace Djag.Beat.Hosting;
 
-/// <summary>Where PostgreSQL and NATS are: <c>DJAG_DB</c> and <c>DJAG_NATS_URL</c> (or <c>--DB=</c>, <c>--NATS_URL=</c>).</summary>
+/// <summary>Where PostgreSQL and NATS are: <c>DJAG_DB</c> and <c>DJAG_NATS_URL</c> (or <c>--DB=</c>, <c>--NatsUrl=</c>).</summary>
 internal sealed class ConnectionOptions
 {
     public const string DatabaseKey = "DB";
@@ -11,7 +11,6 @@ internal sealed class ConnectionOptions
     [ConfigurationKeyName(DatabaseKey)]
     public string Database { get; set; } = "";
 
-    [ConfigurationKeyName("NATS_URL")]
     public string NatsUrl { get; set; } = "nats://127.0.0.1:4222";
 
     /// <summary>Throws with every problem at once; for commands that run before the host starts.</summary>

@@ -1,4 +1,5 @@
 using Djag.Beat.Hosting;
+using Djag.Hosting.Nats;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -33,7 +34,7 @@ internal sealed partial class NatsCheck(NatsConnection nats, INatsJSContext js, 
         try
         {
             await nats.ConnectAsync();
-            await NatsSetup.EnsureAsync(js, kv, cancellationToken);
+            await DjagNatsSetup.EnsureStreamAndBucketsAsync(js, kv, cancellationToken);
         }
         catch (NatsException ex)
         {

@@ -1,3 +1,4 @@
+using Djag.Hosting.Configuration;
 using Djag.Worker.Hosting;
 using Djag.Worker.Nats;
 using Djag.Worker.Reports;

@@ -1,5 +1,5 @@
+using Djag.Hosting.Nats;
 using System.Text.RegularExpressions;
-using Djag.Worker.Nats;
 
 namespace Djag.Worker;
 

@@ -1,3 +1,4 @@
+using Djag.Hosting.Nats;
 using Djag.Worker.Hosting;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;

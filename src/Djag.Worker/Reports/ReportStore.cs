@@ -1,3 +1,4 @@
+using Djag.Hosting.Nats;
 using Djag.Contracts;
 using Djag.Worker.Nats;
 using NATS.Client.KeyValueStore;

@@ -1,3 +1,4 @@
+using Djag.Hosting.Nats;
 using System.Collections.Concurrent;
 using Djag.Contracts;
 using Djag.Worker.Nats;

@@ -1,5 +1,6 @@
 using Djag.Beat.Hosting;
 using Djag.Beat.Timing;
+using Djag.Hosting.Configuration;
 using Djag.IntegrationTests.Infrastructure;
 using Djag.IntegrationTests.Persistence;
 using Djag.Persistence.Runs;
@@ -45,11 +46,11 @@ internal sealed class DjagSystem : IAsyncDisposable
     {
         ["DJAG_DB"] = Database.ConnectionString,
         ["DJAG_NATS_URL"] = Nats.Url,
-        ["DJAG_Beat__RunLease"] = "5",
-        ["DJAG_Timing__CheckinInterval"] = "00:00:01",
-        ["DJAG_Timing__CheckinMisfireThreshold"] = "00:00:02",
-        ["DJAG_Timing__IdleWaitTime"] = "00:00:01",
-        ["Logging__LogLevel__Default"] = "Warning",
+        ["DJAG_BEAT__RUN_LEASE"] = "5",
+        ["DJAG_TIMING__CHECKIN_INTERVAL"] = "00:00:01",
+        ["DJAG_TIMING__CHECKIN_MISFIRE_THRESHOLD"] = "00:00:02",
+        ["DJAG_TIMING__IDLE_WAIT_TIME"] = "00:00:01",
+        ["DJAG_LOGGING__LOG_LEVEL__DEFAULT"] = "Warning",
     };
 
     public DjagProcess StartWorker(string queues = "default")
@@ -69,11 +70,9 @@ internal sealed class DjagSystem : IAsyncDisposable
     /// <summary>Starts a beat in this process (stop it with <see cref="StopBeatAsync"/>).</summary>
     public async Task StartBeatAsync()
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        foreach (var (key, value) in Environment)
-        {
-            builder.Configuration[key.Replace("DJAG_", "", StringComparison.Ordinal).Replace("__", ":", StringComparison.Ordinal)] = value;
-        }
+        // The same settings a beat process gets from its environment, as command-line arguments.
+        var args = Environment.Select(e => $"--{DjagEnvironmentVariables.SettingName(e.Key["DJAG_".Length..])}={e.Value}").ToArray();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
         builder.AddDjagBeat();
         _beat = builder.Build();

@@ -58,7 +58,7 @@ public sealed class MigrationTests(ServersFixture servers)
     {
         var db = await TestDatabase.CreateAsync(servers, "started");
         await TimingServiceCollectionExtensions.ProvisionSchemaAsync(db.ConnectionString, TestContext.Current.CancellationToken);
-        var builder = Host.CreateApplicationBuilder([$"--DB={db.ConnectionString}", $"--NATS_URL={servers.Nats.Url}"]);
+        var builder = Host.CreateApplicationBuilder([$"--DB={db.ConnectionString}", $"--NatsUrl={servers.Nats.Url}"]);
         builder.AddDjagBeat();
         using var host = builder.Build();
 

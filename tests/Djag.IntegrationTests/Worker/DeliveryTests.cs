@@ -1,7 +1,7 @@
+using Djag.Hosting.Nats;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Djag.Contracts;
-using Djag.Worker.Nats;
 using NATS.Client.JetStream;
 
 namespace Djag.IntegrationTests.Worker;

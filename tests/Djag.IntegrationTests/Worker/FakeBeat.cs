@@ -1,10 +1,10 @@
+using Djag.Hosting.Nats;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Djag.Contracts;
 using Djag.TestKit;
-using Djag.Worker.Nats;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;

@@ -1,4 +1,4 @@
-using Djag.Worker.Hosting;
+using Djag.Hosting.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Djag.IntegrationTests.Worker;

@@ -1,7 +1,7 @@
+using Djag.Hosting.Nats;
 using System.Diagnostics;
 using System.Globalization;
 using Djag.Contracts;
-using Djag.Worker.Nats;
 
 namespace Djag.IntegrationTests.Worker;
 

@@ -1,13 +1,14 @@
 using System.Collections;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
 
-namespace Djag.Worker.Hosting;
+namespace Djag.Hosting.Configuration;
 
 /// <summary>
 /// <c>DJAG_NATS_URL</c> sets <c>NatsUrl</c>: the environment speaks SCREAMING_SNAKE_CASE, the settings
 /// PascalCase (<c>__</c> separates sections, as usual). Sits above appsettings.json and below the command line.
 /// </summary>
-internal sealed class DjagEnvironmentVariables : ConfigurationProvider, IConfigurationSource
+public sealed class DjagEnvironmentVariables : ConfigurationProvider, IConfigurationSource
 {
     private const string Prefix = "DJAG_";
 
@@ -35,7 +36,7 @@ internal sealed class DjagEnvironmentVariables : ConfigurationProvider, IConfigu
     }
 
     /// <summary><c>NATS_URL</c> → <c>NatsUrl</c>; <c>LOGGING__LOG_LEVEL__DEFAULT</c> → <c>Logging:LogLevel:Default</c>.</summary>
-    internal static string SettingName(string variable) =>
+    public static string SettingName(string variable) =>
         string.Join(ConfigurationPath.KeyDelimiter, variable.Split("__").Select(section =>
             string.Concat(section.Split('_', StringSplitOptions.RemoveEmptyEntries)
                 .Select(word => char.ToUpperInvariant(word[0]) + word[1..].ToLowerInvariant()))));

@@ -3,7 +3,7 @@ using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using NATS.Client.KeyValueStore;
 
-namespace Djag.Worker.Nats;
+namespace Djag.Hosting.Nats;
 
 /// <summary>
 /// Creates the stream and buckets of <see cref="DjagNames"/> when they are missing. The beat and the

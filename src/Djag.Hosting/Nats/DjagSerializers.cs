@@ -1,7 +1,7 @@
 using Djag.Contracts;
 using NATS.Client.Core;
 
-namespace Djag.Worker.Nats;
+namespace Djag.Hosting.Nats;
 
 /// <summary>NATS serializers for the contract messages (source-generated JSON, snake_case).</summary>
 public static class DjagSerializers

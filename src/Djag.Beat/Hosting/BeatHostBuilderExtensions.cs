@@ -46,7 +46,10 @@ internal static class BeatHostBuilderExtensions
         return builder;
     }
 
-    /// <summary><c>djag-beat migrate</c> brings Djag's schema and the Quartz job store up to date and exits; without a command the beat runs.</summary>
+    /// <summary>
+    /// <c>djag-beat migrate</c> brings Djag's schema and the Quartz job store up to date; <c>djag-beat health</c>
+    /// checks the database and NATS; without a command the beat runs.
+    /// </summary>
     public static async Task<int> RunDjagBeatAsync(this IHost host, string[] args)
     {
         if (args is ["migrate", ..])
@@ -60,6 +63,11 @@ internal static class BeatHostBuilderExtensions
             var applied = await db.Database.GetAppliedMigrationsAsync();
             await Console.Out.WriteLineAsync($"database is at migration {applied.LastOrDefault() ?? "(none)"}; Quartz job store ready");
             return 0;
+        }
+
+        if (args is ["health", ..])
+        {
+            return await HealthCommand.RunAsync(host.Services, Console.Out, CancellationToken.None);
         }
 
         await host.RunAsync();

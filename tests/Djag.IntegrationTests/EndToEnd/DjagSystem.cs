@@ -70,13 +70,17 @@ internal sealed class DjagSystem : IAsyncDisposable
     /// <summary>Starts a beat in this process (stop it with <see cref="StopBeatAsync"/>).</summary>
     public async Task StartBeatAsync()
     {
-        // The same settings a beat process gets from its environment, as command-line arguments.
-        var args = Environment.Select(e => $"--{DjagEnvironmentVariables.SettingName(e.Key["DJAG_".Length..])}={e.Value}").ToArray();
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
-
-        builder.AddDjagBeat();
-        _beat = builder.Build();
+        _beat = BuildBeat();
         await _beat.StartAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>A beat host with the same settings a beat process gets from its environment, passed as command-line arguments.</summary>
+    public IHost BuildBeat(params string[] overrides)
+    {
+        var args = Environment.Select(e => $"--{DjagEnvironmentVariables.SettingName(e.Key["DJAG_".Length..])}={e.Value}").Concat(overrides).ToArray();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.AddDjagBeat();
+        return builder.Build();
     }
 
     public async Task StopBeatAsync()

@@ -4,7 +4,6 @@ using Djag.Persistence;
 using Djag.Persistence.Schedules;
 using Djag.Scheduling.ScheduleFiles;
 using Microsoft.EntityFrameworkCore;
-using NodaTime;
 using Npgsql;
 
 namespace Djag.Cli.Apply;
@@ -61,37 +60,15 @@ internal static class ApplyCommand
             return console.BadInput($"--db / {ConnectionVariable}: not a valid connection string: {ex.Message}");
         }
 
-        string text;
+        var (document, exit) = await ScheduleFileInput.LoadAsync(console, path, cancellationToken);
+        if (document is null)
+        {
+            return exit;
+        }
+
         try
         {
-            text = await File.ReadAllTextAsync(path, cancellationToken);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return console.BadInput($"{path}: no such file");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return console.Failed($"{path}: {ex.Message}");
-        }
-
-        var now = Instant.FromDateTimeOffset(console.Time.GetUtcNow());
-        var format = ScheduleFile.DetectFormat(text, path);
-        var parsed = ScheduleFile.Parse(text, new ScheduleFileOptions(now, Format: format));
-        if (parsed.Document is not { } document)
-        {
-            foreach (var error in parsed.Errors)
-            {
-                console.Error.WriteLine($"error: {path}: {error}");
-            }
-
-            return ExitCodes.BadInput;
-        }
-
-        var defaulted = DefaultedCronBases(document, text, now, format);
-        try
-        {
-            var diff = await ApplyAsync(console.Time, connectionString, document, defaulted, options, cancellationToken);
+            var diff = await ApplyAsync(console.Time, connectionString, document, options, cancellationToken);
             if (diff.IsEmpty)
             {
                 console.Out.WriteLine("no changes");
@@ -122,7 +99,7 @@ internal static class ApplyCommand
     }
 
     private static async Task<ScheduleDiff> ApplyAsync(
-        TimeProvider time, string connectionString, ScheduleDocument document, IReadOnlySet<string> defaultedCronBases,
+        TimeProvider time, string connectionString, ScheduleDocument document,
         ApplyOptions options, CancellationToken cancellationToken)
     {
         var builder = new DbContextOptionsBuilder<DjagDbContext>();
@@ -137,7 +114,7 @@ internal static class ApplyCommand
                 .ToListAsync(cancellationToken))
             .Select(d => new DependencyKey(d.Depender, d.Dependee))
             .ToList();
-        var change = ScheduleDocumentMapping.ToChange(document, storedTasks, storedEdges, options.Prune, defaultedCronBases);
+        var change = ScheduleDocumentMapping.ToChange(document, storedTasks, storedEdges, options.Prune);
 
         var diff = ScheduleDiff.None;
         db.SavingChanges += (_, _) =>
@@ -161,17 +138,6 @@ internal static class ApplyCommand
         }
 
         return diff;
-    }
-
-    /// <summary>
-    /// Tasks whose file entry has no cron_base. <see cref="ScheduleFile.Parse"/> fills in its "now" for them and
-    /// does not say so; parsed again with another "now", exactly their cron_base moves.
-    /// </summary>
-    private static HashSet<string> DefaultedCronBases(ScheduleDocument document, string text, Instant now, ScheduleFileFormat format)
-    {
-        var other = ScheduleFile.Parse(text, new ScheduleFileOptions(now - Duration.FromDays(1), Format: format)).Document!;
-        var cronBases = other.Tasks.ToDictionary(t => t.Name, t => t.CronBase, StringComparer.Ordinal);
-        return document.Tasks.Where(t => cronBases[t.Name] != t.CronBase).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The database error behind <paramref name="ex"/>, if it is one; EF wraps some in its own exceptions.</summary>

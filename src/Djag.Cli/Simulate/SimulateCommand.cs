@@ -34,16 +34,18 @@ internal static class SimulateCommand
             to,
             format,
         };
-        command.SetAction(parseResult => Run(
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
             console,
             parseResult.GetRequiredValue(file),
             parseResult.GetValue(from),
             parseResult.GetValue(to),
-            parseResult.GetValue(format) == "jsonl" ? SimulationFormat.JsonLines : SimulationFormat.Table));
+            parseResult.GetValue(format) == "jsonl" ? SimulationFormat.JsonLines : SimulationFormat.Table,
+            cancellationToken));
         return command;
     }
 
-    internal static int Run(CliConsole console, string path, string? fromFlag, string? toFlag, SimulationFormat format)
+    internal static async Task<int> RunAsync(
+        CliConsole console, string path, string? fromFlag, string? toFlag, SimulationFormat format, CancellationToken cancellationToken)
     {
         Instant? from = null, to = null;
         if (fromFlag is not null)
@@ -66,31 +68,10 @@ internal static class SimulateCommand
             to = t;
         }
 
-        string text;
-        try
+        var (document, exit) = await ScheduleFileInput.LoadAsync(console, path, cancellationToken);
+        if (document is null)
         {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return console.BadInput($"{path}: no such file");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return console.Failed($"{path}: {ex.Message}");
-        }
-
-        var now = Instant.FromDateTimeOffset(console.Time.GetUtcNow());
-        var fileFormat = ScheduleFile.DetectFormat(text, path);
-        var parsed = ScheduleFile.Parse(text, new ScheduleFileOptions(now, Format: fileFormat));
-        if (parsed.Document is not { } document)
-        {
-            foreach (var error in parsed.Errors)
-            {
-                console.Error.WriteLine($"error: {path}: {error}");
-            }
-
-            return ExitCodes.BadInput;
+            return exit;
         }
 
         from ??= document.Simulate?.From;
@@ -110,27 +91,21 @@ internal static class SimulateCommand
             return console.BadInput($"the range is empty: to ({IsoInstant.Format(end)}) must be after from ({IsoInstant.Format(start)})");
         }
 
-        // Simulated tasks are created when the simulation starts, so that is the cron_base they default to.
-        // Parsing again is simpler than telling a defaulted cron_base from a written one.
-        if (start != now)
-        {
-            document = ScheduleFile.Parse(text, new ScheduleFileOptions(start, Format: fileFormat)).Document!;
-        }
-
         var input = ToInput(document, start, end);
         var events = Simulator.Run(input);
         SimulationPrinter.Print(console.Out, events, format);
         return ExitCodes.Ok;
     }
 
+    /// <summary>Simulated tasks are created when the simulation starts: that is the cron_base of those that set none.</summary>
     private static SimulationInput ToInput(ScheduleDocument document, Instant from, Instant to)
     {
         var runs = document.Simulate?.Runs.ToDictionary(r => r.Task, StringComparer.Ordinal) ?? [];
         var tasks = document.Tasks
             .Where(t => t.Enabled)
             .Select(t => runs.TryGetValue(t.Name, out var r)
-                ? new SimulationTask(t.ToDefinition(), r.Duration, r.Outcomes)
-                : new SimulationTask(t.ToDefinition()))
+                ? new SimulationTask(t.ToDefinition(from), r.Duration, r.Outcomes)
+                : new SimulationTask(t.ToDefinition(from)))
             .ToList();
         return new SimulationInput(tasks, document.Edges(), from, to, document.Simulate?.BeatDown ?? []);
     }

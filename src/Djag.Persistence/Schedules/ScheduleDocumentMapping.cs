@@ -13,17 +13,11 @@ public static class ScheduleDocumentMapping
     /// <param name="storedTaskNames">Every task name in the database.</param>
     /// <param name="storedEdges">Every dependency in the database.</param>
     /// <param name="prune">Delete the stored tasks and dependencies the file does not list.</param>
-    /// <param name="defaultedCronBases">
-    /// Tasks whose file entry has no cron_base. <see cref="ScheduleFile.Parse"/> fills in "now" for them, which
-    /// would move a stored task's cron_base on every apply; a stored task among them keeps its own instead.
-    /// Null means every cron_base was written in the file.
-    /// </param>
     public static ScheduleChange ToChange(
         ScheduleDocument document,
         IReadOnlyCollection<string> storedTaskNames,
         IReadOnlyCollection<DependencyKey> storedEdges,
-        bool prune,
-        IReadOnlySet<string>? defaultedCronBases = null)
+        bool prune)
     {
         ArgumentNullException.ThrowIfNull(document);
         ArgumentNullException.ThrowIfNull(storedTaskNames);
@@ -31,7 +25,7 @@ public static class ScheduleDocumentMapping
 
         var stored = storedTaskNames.ToHashSet(StringComparer.Ordinal);
         var tasks = document.Tasks
-            .Select(t => ToEdit(t, keepStoredCronBase: stored.Contains(t.Name) && defaultedCronBases?.Contains(t.Name) == true))
+            .Select(ToEdit)
             .ToList();
         var dependencies = document.Dependencies
             .Select(d => new DependencyEdit(d.Depender, d.Dependee, d.FutureDepends, d.Condition))
@@ -55,12 +49,13 @@ public static class ScheduleDocumentMapping
         };
     }
 
-    private static TaskEdit ToEdit(TaskSpec t, bool keepStoredCronBase) => new()
+    /// <summary>A file entry without cron_base leaves a stored task's own, and a new task counts from its creation.</summary>
+    private static TaskEdit ToEdit(TaskSpec t) => new()
     {
         Name = t.Name,
         Task = t.Task,
         Crontab = new CrontabSpec(t.Schedule.Fields, t.Schedule.TimeZoneId),
-        CronBase = keepStoredCronBase ? null : t.CronBase,
+        CronBase = t.CronBase,
         SkipMisfire = t.Misfire == MisfirePolicy.Skip,
         CoalesceMisfire = t.Misfire == MisfirePolicy.Coalesce,
         GracePeriod = Seconds(t.GracePeriod),

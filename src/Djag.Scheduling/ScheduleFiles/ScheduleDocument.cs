@@ -38,7 +38,8 @@ public sealed record TaskSpec
     /// <summary>The cron expression and its IANA time zone.</summary>
     public required CronSchedule Schedule { get; init; }
 
-    public required Instant CronBase { get; init; }
+    /// <summary>As written in the file; null when it is not, and then the task counts from its creation.</summary>
+    public Instant? CronBase { get; init; }
 
     public MisfirePolicy Misfire { get; init; } = MisfirePolicy.RunAll;
 
@@ -76,9 +77,12 @@ public sealed record TaskSpec
 
     public const string DefaultQueue = "default";
 
-    /// <summary>What the core evaluator and simulator need; a missing grace period (run_all) is zero.</summary>
-    public TaskDefinition ToDefinition() =>
-        new(Name, Schedule, CronBase, Misfire, GracePeriod ?? Duration.Zero, MaxCatchup, MaxRunning);
+    /// <summary>
+    /// What the core evaluator and simulator need, for a task created at <paramref name="createdAt"/> (its
+    /// cron_base when the file sets none); a missing grace period (run_all) is zero.
+    /// </summary>
+    public TaskDefinition ToDefinition(Instant createdAt) =>
+        new(Name, Schedule, CronBase ?? createdAt, Misfire, GracePeriod ?? Duration.Zero, MaxCatchup, MaxRunning);
 
     public bool Equals(TaskSpec? other) =>
         other is not null

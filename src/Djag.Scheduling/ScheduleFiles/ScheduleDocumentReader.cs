@@ -90,7 +90,7 @@ internal sealed partial class ScheduleDocumentReader(ScheduleFileOptions options
         var cron = fields.String("cron", required: true);
         var timeZone = fields.String("timezone") ?? options.DefaultTimeZone;
         var schedule = cron is null ? null : Schedule(cron, timeZone, fields);
-        var cronBase = fields.Instant("cron_base") ?? options.Now;
+        var cronBase = fields.Instant("cron_base");
         var misfire = fields.Enum("misfire", Misfires) ?? MisfirePolicy.RunAll;
         var grace = fields.Seconds("grace_period", 0);
         if (grace is null && misfire != MisfirePolicy.RunAll && fields.IsValid("misfire") && fields.IsValid("grace_period"))

@@ -39,8 +39,12 @@ internal static class ScheduleDocumentWriter
                 ? $"{fields.Minute} {fields.Hour} {fields.DayOfMonth} {fields.MonthOfYear} {fields.DayOfWeek}"
                 : fields.Expression,
             ["timezone"] = task.Schedule.TimeZoneId,
-            ["cron_base"] = IsoInstant.Format(task.CronBase),
         };
+        if (task.CronBase is { } cronBase)
+        {
+            obj["cron_base"] = IsoInstant.Format(cronBase);
+        }
+
         if (task.Misfire != MisfirePolicy.RunAll)
         {
             obj["misfire"] = Name(ScheduleDocumentReader.Misfires, task.Misfire);

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using NodaTime;
 
 namespace Djag.Scheduling.ScheduleFiles;
 
@@ -61,10 +60,9 @@ public enum ScheduleFileFormat
     Json,
 }
 
-/// <param name="Now">Default cron_base of tasks that do not set one (the seed sets it to the moment of creation).</param>
 /// <param name="DefaultTimeZone">Timezone of tasks that do not set one: the Timezone setting, "UTC" by default.</param>
 /// <param name="Format">Null detects the format with <see cref="ScheduleFile.DetectFormat"/>.</param>
-public sealed record ScheduleFileOptions(Instant Now, string DefaultTimeZone = "UTC", ScheduleFileFormat? Format = null);
+public sealed record ScheduleFileOptions(string DefaultTimeZone = "UTC", ScheduleFileFormat? Format = null);
 
 /// <summary>One problem in a file. <see cref="Path"/> is empty for problems of the whole file (malformed YAML).</summary>
 public sealed record ScheduleFileError(string Path, string Message)

@@ -8,7 +8,7 @@ namespace Djag.Cli.Tests.ScheduleFiles;
 public sealed class ScheduleFileParseTests
 {
     private static readonly Instant Now = Instant.FromUtc(2026, 3, 1, 12, 0);
-    private static readonly ScheduleFileOptions Options = new(Now);
+    private static readonly ScheduleFileOptions Options = new();
 
     private static ScheduleDocument Valid(string text, ScheduleFileOptions? options = null)
     {
@@ -45,7 +45,7 @@ public sealed class ScheduleFileParseTests
         Assert.Equal("etl.extract", task.Task);
         Assert.Equal(new CronFields("0", "*/5", "*", "*", "*", "*"), task.Schedule.Fields);
         Assert.Equal("UTC", task.Schedule.TimeZoneId);
-        Assert.Equal(Now, task.CronBase);
+        Assert.Null(task.CronBase);
         Assert.Equal(MisfirePolicy.RunAll, task.Misfire);
         Assert.Null(task.GracePeriod);
         Assert.Null(task.MaxCatchup);
@@ -67,7 +67,7 @@ public sealed class ScheduleFileParseTests
     [Fact]
     public void The_default_timezone_comes_from_the_caller()
     {
-        var document = Valid("tasks: [{name: a, task: t, cron: '0 3 * * *'}]", new ScheduleFileOptions(Now, "Europe/Berlin"));
+        var document = Valid("tasks: [{name: a, task: t, cron: '0 3 * * *'}]", new ScheduleFileOptions("Europe/Berlin"));
 
         Assert.Equal("Europe/Berlin", document.Tasks[0].Schedule.TimeZoneId);
     }
@@ -132,7 +132,7 @@ public sealed class ScheduleFileParseTests
         Assert.Equal(Duration.Zero, document.Tasks[1].GracePeriod);
         Assert.Equal(new DependencySpec("load", "extract", FutureDepends: true, DependencyCondition.Completion), Assert.Single(document.Dependencies));
 
-        var definition = task.ToDefinition();
+        var definition = task.ToDefinition(Now);
         Assert.Equal(("extract", MisfirePolicy.Skip, Duration.FromSeconds(30), 100, 2), (definition.Name, definition.Misfire, definition.GracePeriod, definition.MaxCatchup, definition.MaxRunning));
     }
 

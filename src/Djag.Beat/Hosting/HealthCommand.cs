@@ -60,7 +60,7 @@ internal static class HealthCommand
                 alive++;
             }
 
-            return $"{stream.Info.State.Messages} runs waiting for a worker, {alive} workers heartbeating";
+            return $"{stream.Info.State.Messages} runs queued or in progress, {alive} workers heartbeating";
         });
         return healthy ? 0 : 1;
     }

@@ -82,6 +82,7 @@ public sealed class BeatOperationsTests(ServersFixture servers)
         await using var system = await DjagSystem.StartAsync(servers, "natsdown");
         system.StartWorker();
         await system.StartBeatAsync();
+        await system.WaitForWorkersAsync(1);
         await system.Nats.StopAsync();
 
         await system.ApplyAsync(new ScheduleChange

@@ -24,8 +24,10 @@ internal sealed partial class WorkerService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await nats.ConnectAsync(cancellationToken);
-        await heartbeat.StartAsync(cancellationToken);
         await consumer.StartAsync(cancellationToken);
+
+        // A worker is in the heartbeat bucket only once it can take runs.
+        await heartbeat.StartAsync(cancellationToken);
         _onStopping = lifetime.ApplicationStopping.Register(consumer.StopTaking);
         var settings = options.Value;
         LogStarted(logger, settings.EffectiveWorkerId, string.Join(",", settings.QueueList), settings.Concurrency, settings.NatsUrl, string.Join(", ", registry.Names));

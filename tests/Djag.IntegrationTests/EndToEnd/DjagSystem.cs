@@ -160,7 +160,7 @@ internal sealed class DjagSystem : IAsyncDisposable
             if (TimeProvider.System.GetUtcNow() > deadline)
             {
                 var ledger = string.Join('\n', runs.Select(r => $"{r.Task} {r.Cron} #{r.Attempt} {r.State} {r.Outcome} {r.Reason}"));
-                var logs = string.Join('\n', _processes.Select(p => $"--- pid {p.Pid} ---\n{Tail(p.Output)}"));
+                var logs = string.Join('\n', _processes.Select(p => $"--- pid {p.Pid} ---\n{p.Output}"));
                 Assert.Fail($"timed out after {timeout} waiting until {what}\nledger:\n{ledger}\n{logs}");
             }
 

@@ -160,7 +160,7 @@ internal sealed class DjagSystem : IAsyncDisposable
             if (TimeProvider.System.GetUtcNow() > deadline)
             {
                 var ledger = string.Join('\n', runs.Select(r => $"{r.Task} {r.Cron} #{r.Attempt} {r.State} {r.Outcome} {r.Reason}"));
-                var logs = string.Join('\n', _processes.Select(p => $"--- pid {p.Pid} ---\n{p.Output}"));
+                var logs = string.Join('\n', _processes.Select(p => $"--- pid {p.Pid} ---\n{Tail(p.Output)}"));
                 Assert.Fail($"timed out after {timeout} waiting until {what}\nledger:\n{ledger}\n{logs}");
             }
 
@@ -182,7 +182,7 @@ internal sealed class DjagSystem : IAsyncDisposable
         await Nats.DisposeAsync();
     }
 
-    private static string Tail(string text) => text.Length > 4000 ? text[^4000..] : text;
+    private static string Tail(string text) => text.Length > 20_000 ? text[^20_000..] : text;
 
     public static bool IsFinal(RunRow r) => r.State is RunStates.Finished or RunStates.Skipped or RunStates.Coalesced;
 }

@@ -76,28 +76,6 @@ public sealed class BeatOperationsTests(ServersFixture servers)
     }
 
     [Fact]
-    public async Task The_beat_and_the_workers_carry_on_after_a_nats_restart()
-    {
-        await using var system = await DjagSystem.StartAsync(servers, "natsrestart");
-        system.StartWorker();
-        var beat = system.StartBeatProcess();
-        await system.WaitForWorkersAsync(1);
-        await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken); // the beat is up too
-
-        await system.Nats.StopAsync();
-        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
-        await system.Nats.RestartAsync(TestContext.Current.CancellationToken);
-        await system.ApplyAsync(new ScheduleChange
-        {
-            Tasks = [TestDatabase.Task("due", "0 0 0 1 1 *") with { Task = "djag.echo", CronBase = Instant.FromUtc(2025, 12, 31, 23, 0) }],
-        });
-
-        var run = Assert.Single(await system.WaitForRunsAsync(r => r.Count == 1 && r.All(x => x.State == RunStates.Finished), TimeSpan.FromSeconds(45), "the run ran after the restart"));
-        Assert.Equal((1, RunOutcomes.Success), (run.Attempt, run.Outcome));
-        Assert.False(beat.HasExited);
-    }
-
-    [Fact]
     public async Task Disabling_a_task_removes_its_trigger_and_enabling_it_brings_it_back()
     {
         await using var system = await DjagSystem.StartAsync(servers, "disable");

@@ -1,5 +1,4 @@
 using Djag.Beat.Hosting;
-using Djag.Contracts;
 using Djag.Beat.Timing;
 using Djag.Hosting.Configuration;
 using Djag.IntegrationTests.Infrastructure;
@@ -9,8 +8,6 @@ using Djag.Persistence.Schedules;
 using Djag.TestKit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
-using NATS.Client.JetStream;
-using NATS.Net;
 using NodaTime;
 
 namespace Djag.IntegrationTests.EndToEnd;
@@ -68,37 +65,6 @@ internal sealed class DjagSystem : IAsyncDisposable
         var beat = DjagProcess.Start("djag-beat", Environment);
         _processes.Add(beat);
         return beat;
-    }
-
-    /// <summary>Waits until <paramref name="count"/> workers heartbeat, i.e. have connected and set up their consumers.</summary>
-    public async Task WaitForWorkersAsync(int count)
-    {
-        await using var nats = new NatsClient(Nats.Url);
-        var deadline = TimeProvider.System.GetUtcNow().AddSeconds(60);
-        while (true)
-        {
-            try
-            {
-                var workers = await nats.CreateKeyValueStoreContext().GetStoreAsync(DjagNames.WorkersBucket, TestContext.Current.CancellationToken);
-                var alive = 0;
-                await foreach (var _ in workers.GetKeysAsync(cancellationToken: TestContext.Current.CancellationToken))
-                {
-                    alive++;
-                }
-
-                if (alive >= count)
-                {
-                    return;
-                }
-            }
-            catch (NatsJSApiException)
-            {
-                // The bucket does not exist until the first service has set it up.
-            }
-
-            Assert.True(TimeProvider.System.GetUtcNow() < deadline, $"{count} workers did not start heartbeating within 60 s");
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
     }
 
     /// <summary>Starts a beat in this process (stop it with <see cref="StopBeatAsync"/>).</summary>

@@ -36,6 +36,23 @@ public sealed class DjagDbContext(DbContextOptions<DjagDbContext> options) : DbC
             .SqlQueryRaw<long>($"SELECT nextval('{Schema}.{EventMarks}') AS \"Value\"")
             .SingleAsync(cancellationToken);
 
+    /// <summary>
+    /// Locks a task's row until the caller's transaction ends and loads it with its crontab, so the
+    /// evaluations and bookkeeping of one task never interleave, in one beat or across several.
+    /// </summary>
+    public async Task<PeriodicTask?> LockTaskAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await Database.ExecuteSqlAsync($"SELECT 1 FROM djag.periodic_tasks WHERE name = {name} FOR UPDATE", cancellationToken);
+        return await PeriodicTasks.Include(t => t.Crontab).SingleOrDefaultAsync(t => t.Name == name, cancellationToken);
+    }
+
+    /// <inheritdoc cref="LockTaskAsync(string, CancellationToken)"/>
+    public async Task<PeriodicTask> LockTaskAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await Database.ExecuteSqlAsync($"SELECT 1 FROM djag.periodic_tasks WHERE id = {id} FOR UPDATE", cancellationToken);
+        return await PeriodicTasks.Include(t => t.Crontab).SingleAsync(t => t.Id == id, cancellationToken);
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);

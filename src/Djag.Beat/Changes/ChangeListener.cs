@@ -76,10 +76,10 @@ internal sealed partial class ChangeListener(
             return;
         }
 
-        var timings = await TimingsAsync(changed, ct);
+        var timings = (await TimingsAsync(changed, ct)).ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var name in changed)
         {
-            if (timings.FirstOrDefault(t => t.Name == name) is { } timing)
+            if (timings.TryGetValue(name, out var timing))
             {
                 await timer.ScheduleAsync(timing, ct);
                 await dispatcher.EvaluateAsync(name, ct);

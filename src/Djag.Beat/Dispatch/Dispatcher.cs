@@ -46,8 +46,7 @@ internal sealed partial class Dispatcher(
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM djag.periodic_tasks WHERE name = {name} FOR UPDATE", ct);
-        var task = await db.PeriodicTasks.Include(t => t.Crontab).SingleOrDefaultAsync(t => t.Name == name, ct);
+        var task = await db.LockTaskAsync(name, ct);
         if (task is null || !task.Enabled)
         {
             return false;
@@ -140,8 +139,7 @@ internal sealed partial class Dispatcher(
                 return;
             }
 
-            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM djag.periodic_tasks WHERE id = {run.TaskId} FOR UPDATE", ct);
-            task = await db.PeriodicTasks.Include(t => t.Crontab).SingleAsync(t => t.Id == run.TaskId, ct);
+            task = await db.LockTaskAsync(run.TaskId, ct);
             var now = Instant.FromDateTimeOffset(time.GetUtcNow());
             run.State = RunStates.Dispatched;
             run.NotBefore = null;

@@ -101,8 +101,7 @@ internal sealed partial class ReportApplier(
             return null;
         }
 
-        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM djag.periodic_tasks WHERE id = {run.TaskId} FOR UPDATE", ct);
-        var task = await db.PeriodicTasks.SingleAsync(t => t.Id == run.TaskId, ct);
+        var task = await db.LockTaskAsync(run.TaskId, ct);
         run.State = RunStates.Finished;
         var outcome = finish(run);
         var now = Now();

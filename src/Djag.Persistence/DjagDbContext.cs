@@ -1,3 +1,4 @@
+using Djag.Persistence.Accounts;
 using Djag.Persistence.Runs;
 using Djag.Persistence.Schedules;
 using Djag.Persistence.UserActions;
@@ -29,6 +30,8 @@ public sealed class DjagDbContext(DbContextOptions<DjagDbContext> options) : DbC
     public DbSet<UserAction> UserActions => Set<UserAction>();
     public DbSet<UserActionAudit> UserActionAudits => Set<UserActionAudit>();
     public DbSet<Run> Runs => Set<Run>();
+    public DbSet<User> Users => Set<User>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
     /// <summary>Draws the next event mark, in the caller's transaction.</summary>
     public async Task<long> NextMarkAsync(CancellationToken cancellationToken = default) =>

@@ -52,19 +52,10 @@ internal sealed partial class Dispatcher(
             return false;
         }
 
-        var edges = await db.TaskDependencies.AsNoTracking()
-            .Where(d => d.DependerId == task.Id)
-            .Select(d => new { Dependee = d.Dependee.Name, d.Dependee.Enabled, d.Dependee.State, d.FutureDepends, d.Condition, d.ChangeMark })
-            .ToListAsync(ct);
         var now = Instant.FromDateTimeOffset(time.GetUtcNow());
         var definition = task.ToDefinition();
         var state = task.State.ToCore();
-        var decision = TaskEvaluator.Evaluate(
-            definition,
-            state,
-            edges.Select(e => new DependencyEdge(name, e.Dependee, e.FutureDepends, e.Condition, e.ChangeMark)),
-            edges.Where(e => e.Dependee != name).ToDictionary(e => e.Dependee, e => new DependeeStatus(e.State.ToCore(), e.Enabled)),
-            now);
+        var decision = (await db.LoadEvaluationInputAsync(task, ct)).Evaluate(task, now);
 
         RecordMisfires(db, task, definition, decision, now);
         Run? run = null;
@@ -108,25 +99,29 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    /// <summary>Dispatches the scheduled retries whose backoff has passed (one transaction each, under the task's lock).</summary>
-    public async Task DispatchDueRetriesAsync(CancellationToken ct)
+    /// <summary>
+    /// Dispatches the scheduled runs that are due: retries whose backoff has passed, run-now and backfill
+    /// runs (one transaction each, under the task's lock), oldest event first.
+    /// </summary>
+    public async Task DispatchScheduledAsync(CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         var now = Instant.FromDateTimeOffset(time.GetUtcNow());
         var due = await db.Runs.AsNoTracking()
             .Where(r => r.State == RunStates.Scheduled && r.NotBefore <= now)
-            .OrderBy(r => r.NotBefore).Select(r => r.Id).ToListAsync(ct);
+            .OrderBy(r => r.NotBefore).ThenBy(r => r.Cron).Select(r => r.Id).ToListAsync(ct);
         foreach (var id in due)
         {
-            await DispatchRetryAsync(id, ct);
+            await DispatchScheduledAsync(id, ct);
         }
     }
 
     /// <summary>
-    /// A retry re-runs an event whose dependencies were met when it first ran, so it is not evaluated
-    /// again: it only takes a running slot and leaves the cron pointer and the start mark alone.
+    /// A scheduled run is not evaluated against the dependencies: a retry re-runs an event whose dependencies
+    /// were met when it first ran, and a manual or backfill run is the user's explicit request. It takes a
+    /// running slot (waiting while max_running is reached) and leaves the cron pointer and the start mark alone.
     /// </summary>
-    private async Task DispatchRetryAsync(long runId, CancellationToken ct)
+    private async Task DispatchScheduledAsync(long runId, CancellationToken ct)
     {
         Run? run;
         PeriodicTask task;
@@ -140,6 +135,11 @@ internal sealed partial class Dispatcher(
             }
 
             task = await db.LockTaskAsync(run.TaskId, ct);
+            if (task.MaxRunning is { } max && task.State.Running >= max)
+            {
+                return;
+            }
+
             var now = Instant.FromDateTimeOffset(time.GetUtcNow());
             run.State = RunStates.Dispatched;
             run.NotBefore = null;
@@ -150,7 +150,7 @@ internal sealed partial class Dispatcher(
             await transaction.CommitAsync(ct);
         }
 
-        LogRetryDispatched(logger, task.Name, run.Cron, run.Id, run.Attempt);
+        LogScheduledDispatched(logger, task.Name, run.Origin, run.Cron, run.Id, run.Attempt);
         await publisher.PublishAsync(run, task, ct);
     }
 
@@ -180,8 +180,8 @@ internal sealed partial class Dispatcher(
     [LoggerMessage(EventId = BeatEventIds.Waiting, Level = LogLevel.Debug, Message = "{Task} event {Cron} waits: {Reasons}")]
     private static partial void LogWaiting(ILogger logger, string task, Instant cron, string reasons);
 
-    [LoggerMessage(EventId = BeatEventIds.RetryDispatched, Level = LogLevel.Information, Message = "Dispatched {Task} event {Cron} as run {RunId}, attempt {Attempt}")]
-    private static partial void LogRetryDispatched(ILogger logger, string task, Instant cron, long runId, int attempt);
+    [LoggerMessage(EventId = BeatEventIds.RetryDispatched, Level = LogLevel.Information, Message = "Dispatched {Task} {Origin} run {RunId} of {Cron}, attempt {Attempt}")]
+    private static partial void LogScheduledDispatched(ILogger logger, string task, string origin, Instant cron, long runId, int attempt);
 
     [LoggerMessage(EventId = BeatEventIds.Republished, Level = LogLevel.Information, Message = "Republished {Count} dispatched runs not yet reported by a worker")]
     private static partial void LogRepublished(ILogger logger, int count);

@@ -107,7 +107,7 @@ internal sealed partial class ReportApplier(
         var now = Now();
         var state = task.State.ToCore();
         task.State.Assign(outcome is { } o
-            ? TaskBookkeeping.OnCompletion(state, run.Cron, now, await db.NextMarkAsync(ct), o)
+            ? TaskBookkeeping.OnCompletion(state, run.Origin == RunOrigins.Manual ? null : run.Cron, now, await db.NextMarkAsync(ct), o)
             : state with { Running = Math.Max(0, state.Running - 1), LastCronEnd = now });
         if (outcome != RunOutcome.Success
             && new RetryPolicy(task.MaxRetries, Duration.FromSeconds(task.RetryBackoff)).Decide(run.Attempt, now) is { Retry: true, At: { } at, NextAttempt: { } attempt })

@@ -40,7 +40,7 @@ internal sealed partial class RunSupervisor(
         {
             try
             {
-                await dispatcher.DispatchDueRetriesAsync(stoppingToken);
+                await dispatcher.DispatchScheduledAsync(stoppingToken);
                 if (time.GetUtcNow() - lastLeaseCheck >= leaseCheck)
                 {
                     await CheckLeasesAsync(lease, stoppingToken);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Data.Common;
 using Djag.Persistence;
+using Djag.Persistence.Operations;
 using Djag.Persistence.Schedules;
 using Djag.Scheduling.ScheduleFiles;
 using Microsoft.EntityFrameworkCore;
@@ -68,18 +69,7 @@ internal static class ApplyCommand
 
         try
         {
-            var diff = await ApplyAsync(console.Time, connectionString, document, options, cancellationToken);
-            if (diff.IsEmpty)
-            {
-                console.Out.WriteLine("no changes");
-            }
-
-            diff.Print(console.Out);
-            if (options.DryRun)
-            {
-                console.Out.WriteLine("dry run: nothing was written");
-            }
-
+            (await ApplyAsync(console.Time, connectionString, document, options, cancellationToken)).Print(console.Out);
             return ExitCodes.Ok;
         }
         catch (ScheduleValidationException ex)
@@ -98,46 +88,14 @@ internal static class ApplyCommand
         }
     }
 
-    private static async Task<ScheduleDiff> ApplyAsync(
+    private static async Task<ApplyResult> ApplyAsync(
         TimeProvider time, string connectionString, ScheduleDocument document,
         ApplyOptions options, CancellationToken cancellationToken)
     {
         var builder = new DbContextOptionsBuilder<DjagDbContext>();
         builder.UseDjagPostgres(connectionString);
         await using var db = new DjagDbContext(builder.Options);
-
-        // Read outside the service's lock: a concurrent writer can at worst make a prune name a task that is gone,
-        // which the service rejects as a whole.
-        var storedTasks = await db.PeriodicTasks.Select(t => t.Name).ToListAsync(cancellationToken);
-        var storedEdges = (await db.TaskDependencies
-                .Select(d => new { Depender = d.Depender.Name, Dependee = d.Dependee.Name })
-                .ToListAsync(cancellationToken))
-            .Select(d => new DependencyKey(d.Depender, d.Dependee))
-            .ToList();
-        var change = ScheduleDocumentMapping.ToChange(document, storedTasks, storedEdges, options.Prune);
-
-        var diff = ScheduleDiff.None;
-        db.SavingChanges += (_, _) =>
-        {
-            diff = ScheduleDiff.Capture(db.ChangeTracker);
-
-            // The service has validated everything by now, against the database; leaving its transaction
-            // uncommitted is the dry run, so a dry run and a real run can never disagree on what is accepted.
-            if (options.DryRun)
-            {
-                throw new DryRunStopException();
-            }
-        };
-
-        try
-        {
-            await new ScheduleService(db, time).ApplyAsync(change, cancellationToken);
-        }
-        catch (DryRunStopException)
-        {
-        }
-
-        return diff;
+        return await new DatabaseOperations(db, time).ApplyAsync(document, options.Prune, options.DryRun, cancellationToken);
     }
 
     /// <summary>The database error behind <paramref name="ex"/>, if it is one; EF wraps some in its own exceptions.</summary>
@@ -153,14 +111,6 @@ internal static class ApplyCommand
         failure is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName }
             ? " (is the database migrated? the beat migrates it on start)"
             : "";
-
-    private sealed class DryRunStopException : Exception
-    {
-        public DryRunStopException()
-            : base("dry run: the change is not saved")
-        {
-        }
-    }
 }
 
 internal sealed record ApplyOptions(bool DryRun = false, bool Prune = false);

@@ -67,6 +67,35 @@ public sealed record TaskEdit
     public string Queue { get; init; } = "default";
     public int Priority { get; init; }
     public string Description { get; init; } = "";
+
+    /// <summary>An edit that leaves <paramref name="row"/> as it is (its crontab loaded); change a copy with <c>with</c>.</summary>
+    public static TaskEdit From(PeriodicTask row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return new()
+        {
+            Id = row.Id,
+            Name = row.Name,
+            Task = row.Task,
+            Crontab = CrontabSpec.From(row.Crontab),
+            CronBase = row.CronBase,
+            SkipMisfire = row.SkipMisfire,
+            CoalesceMisfire = row.CoalesceMisfire,
+            GracePeriod = row.GracePeriod,
+            MaxCatchup = row.MaxCatchup,
+            MaxRunning = row.MaxRunning,
+            MaxRetries = row.MaxRetries,
+            RetryBackoff = row.RetryBackoff,
+            Timeout = row.Timeout,
+            Enabled = row.Enabled,
+            Args = row.Args,
+            Kwargs = row.Kwargs,
+            Headers = row.Headers,
+            Queue = row.Queue,
+            Priority = row.Priority,
+            Description = row.Description,
+        };
+    }
 }
 
 public sealed record DependencyKey(string Depender, string Dependee)

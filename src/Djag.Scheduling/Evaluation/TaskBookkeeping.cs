@@ -46,14 +46,16 @@ public static class TaskBookkeeping
 
     /// <summary>On completion of the run of <paramref name="cronEvent"/> at <paramref name="now"/> under
     /// <paramref name="mark"/>: running -= 1 (never below 0), last_cron_end = now, total_run_count += 1,
-    /// last_cron = max(last_cron, event); the completion mark always, the success mark on success.</summary>
-    public static TaskState OnCompletion(TaskState state, Instant cronEvent, Instant now, long mark, RunOutcome outcome)
+    /// last_cron = max(last_cron, event); the completion mark always, the success mark on success.
+    /// <paramref name="cronEvent"/> is null for a manual run (run-now), which is no cron event and leaves
+    /// last_cron, and so the pointer, alone.</summary>
+    public static TaskState OnCompletion(TaskState state, Instant? cronEvent, Instant now, long mark, RunOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(state);
         return state with
         {
             Running = Math.Max(0, state.Running - 1),
-            LastCron = Max(state.LastCron, cronEvent),
+            LastCron = cronEvent is { } e ? Max(state.LastCron, e) : state.LastCron,
             LastCompletionMark = mark,
             LastSuccessMark = outcome == RunOutcome.Success ? mark : state.LastSuccessMark,
             LastCronEnd = now,

@@ -456,7 +456,12 @@ public sealed class DatabaseOperations(DjagDbContext db, TimeProvider time) : ID
 
     private static Duration? Seconds(int? seconds) => seconds is { } s ? Duration.FromSeconds(s) : null;
 
-    private Instant Now() => Instant.FromDateTimeOffset(time.GetUtcNow());
+    /// <summary>Now at PostgreSQL's precision (microseconds), so what is returned equals what is stored.</summary>
+    private Instant Now()
+    {
+        var ticks = Instant.FromDateTimeOffset(time.GetUtcNow()).ToUnixTimeTicks();
+        return Instant.FromUnixTimeTicks(ticks - (ticks % 10));
+    }
 
     private static DateTimeOffset Utc(Instant instant) => instant.ToDateTimeOffset();
 

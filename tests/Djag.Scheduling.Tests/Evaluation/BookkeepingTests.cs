@@ -36,6 +36,16 @@ public sealed class BookkeepingTests
     }
 
     [Fact]
+    public void A_manual_run_completes_like_any_run_but_leaves_last_cron_and_so_the_pointer_alone()
+    {
+        var state = TaskState.Empty with { Running = 1, LastCron = At(12, 0) };
+
+        var done = TaskBookkeeping.OnCompletion(state, cronEvent: null, At(12, 30), 4, RunOutcome.Success);
+
+        Assert.Equal((0, At(12, 0), 4L, 1L), (done.Running, done.LastCron!.Value, done.LastSuccessMark!.Value, done.TotalRunCount));
+    }
+
+    [Fact]
     public void Misfires_never_move_the_pointer_back()
     {
         var state = TaskState.Empty with { CronPointer = At(12, 9) };

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Djag.Persistence.Operations;
 using Djag.Persistence.UserActions;
 using Djag.Scheduling;
 using Microsoft.EntityFrameworkCore;
@@ -44,8 +45,7 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({WriteLockKey})", cancellationToken);
 
         var actions = new List<UserAction>();
-        void Act(string code, object payload) =>
-            actions.Add(new UserAction { Action = code, Payload = JsonSerializer.Serialize(payload), CreateDt = now });
+        void Act(string code, object payload) => actions.Add(Action(code, payload, now));
 
         var crontabs = await SaveCrontabsAsync(change.Crontabs, errors, Act, cancellationToken);
         var tasks = await LoadTasksAsync(change, cancellationToken);
@@ -60,16 +60,71 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
 
         ThrowIfAny(errors);
 
-        db.UserActions.AddRange(actions);
-        await db.SaveChangesAsync(cancellationToken);
-        if (actions.Count > 0)
-        {
-            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({DjagDbContext.ChangesChannel}, '')", cancellationToken);
-        }
-
+        await SaveAsync(actions, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new ScheduleChangeResult(crontabs, tasksSaved, tasksDeleted, depsSaved, depsDeleted);
     }
+
+    /// <summary>Creates a crontab that no task uses yet (tasks still find crontabs by value); returns its id.</summary>
+    public async Task<long> CreateCrontabAsync(CrontabSpec spec, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var errors = new List<FieldError>();
+        ScheduleValidator.ValidateCrontab("crontab", spec, errors);
+        ThrowIfAny(errors);
+
+        var now = Instant.FromDateTimeOffset(time.GetUtcNow());
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({WriteLockKey})", cancellationToken);
+        var row = new Crontab();
+        Assign(row, spec);
+        db.Crontabs.Add(row);
+
+        // Saved first: the user action names the crontab by its generated id.
+        await db.SaveChangesAsync(cancellationToken);
+        await SaveAsync([Action(UserActionCodes.ScheduleChanged, new { crontab = row.Id, change = "created" }, now)], cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return row.Id;
+    }
+
+    /// <summary>
+    /// Deletes a crontab. Refused with an <see cref="OperationException"/>: NotFound when there is none with
+    /// <paramref name="id"/>, Conflict while tasks use it (a task cannot be left without a schedule).
+    /// </summary>
+    public async Task DeleteCrontabAsync(long id, CancellationToken cancellationToken = default)
+    {
+        var now = Instant.FromDateTimeOffset(time.GetUtcNow());
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // Under the write lock no writer can put a task on the crontab between the check and the delete.
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({WriteLockKey})", cancellationToken);
+        var row = await db.Crontabs.FindAsync([id], cancellationToken)
+            ?? throw OperationException.NotFound("crontab", $"no crontab with id {id}");
+        var users = await db.PeriodicTasks.Where(t => t.CrontabId == id).OrderBy(t => t.Name).Select(t => t.Name).ToListAsync(cancellationToken);
+        if (users.Count > 0)
+        {
+            throw OperationException.Conflict("crontab",
+                $"crontab {id} is the schedule of {string.Join(", ", users.Select(u => $"'{u}'"))}; give those tasks another schedule first");
+        }
+
+        db.Crontabs.Remove(row);
+        await SaveAsync([Action(UserActionCodes.ScheduleChanged, new { crontab = id, change = "deleted" }, now)], cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Saves the tracked changes with their user actions and wakes the beat; the caller commits.</summary>
+    private async Task SaveAsync(List<UserAction> actions, CancellationToken ct)
+    {
+        db.UserActions.AddRange(actions);
+        await db.SaveChangesAsync(ct);
+        if (actions.Count > 0)
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({DjagDbContext.ChangesChannel}, '')", ct);
+        }
+    }
+
+    private static UserAction Action(string code, object payload, Instant now) =>
+        new() { Action = code, Payload = JsonSerializer.Serialize(payload), CreateDt = now };
 
     private async Task<int> SaveCrontabsAsync(
         IReadOnlyList<CrontabEdit> edits, List<FieldError> errors, Action<string, object> act, CancellationToken ct)

@@ -1,19 +1,37 @@
 using System.CommandLine;
+using Djag.Cli.Accounts;
 using Djag.Cli.Apply;
 using Djag.Cli.Cron;
+using Djag.Cli.Operate;
+using Djag.Cli.Runs;
 using Djag.Cli.Simulate;
+using Djag.Cli.Tasks;
 
 namespace Djag.Cli;
 
 internal static class DjagCommandLine
 {
-    public static RootCommand Build(CliConsole console) =>
-        new("djag: a distributed cron + DAG task scheduler")
+    public static RootCommand Build(CliConsole console)
+    {
+        var root = new RootCommand("djag: a distributed cron + DAG task scheduler")
         {
             ApplyCommand.Build(console),
+            ExportCommand.Build(console),
+            TasksCommand.Build(console),
+            RunsCommand.Build(console),
+            WhyCommand.Build(console),
+            DagCommand.Build(console),
+            BackfillCommand.Build(console),
             CronCommand.Build(console),
             SimulateCommand.Build(console),
         };
+        foreach (var command in OperateCommands.Build(console).Concat(AccountCommands.Build(console)))
+        {
+            root.Add(command);
+        }
+
+        return root;
+    }
 
     public static async Task<int> InvokeAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
     {

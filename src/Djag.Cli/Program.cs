@@ -1,4 +1,10 @@
 using Djag.Cli;
 
-// The only wall clock of the CLI: commands take their time from it.
-return await DjagCommandLine.InvokeAsync(args, new CliConsole(Console.Out, Console.Error, TimeProvider.System));
+// The only wall clock, environment and terminal of the CLI: commands take them from the console.
+var console = new CliConsole(Console.Out, Console.Error, TimeProvider.System)
+{
+    In = Console.In,
+    Environment = Environment.GetEnvironmentVariable,
+    ErrorIsTerminal = !Console.IsErrorRedirected,
+};
+return await DjagCommandLine.InvokeAsync(args, console);

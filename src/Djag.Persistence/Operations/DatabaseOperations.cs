@@ -355,6 +355,8 @@ public sealed class DatabaseOperations(DjagDbContext db, TimeProvider time) : ID
     private IQueryable<RunRow> RunRows() =>
         db.Runs.AsNoTracking().Join(db.PeriodicTasks, r => r.TaskId, t => t.Id, (r, t) => new RunRow { Run = r, Task = t.Name });
 
+    // Set by an initializer, not a constructor: EF translates members of a member-init projection in later
+    // Where/OrderBy clauses, but not members read back through constructor parameters.
     private sealed class RunRow
     {
         public required Run Run { get; init; }

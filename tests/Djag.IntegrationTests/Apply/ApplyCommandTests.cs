@@ -1,5 +1,5 @@
 using Djag.Cli;
-using Djag.Cli.Apply;
+using Djag.IntegrationTests.Cli;
 using Djag.IntegrationTests.Infrastructure;
 using Djag.IntegrationTests.Persistence;
 using Djag.Scheduling;
@@ -211,32 +211,26 @@ public sealed class ApplyCommandTests(ServersFixture servers) : IDisposable
     }
 
     [Fact]
-    public async Task Without_a_connection_string_it_exits_2_naming_the_flag_and_the_variable()
+    public async Task Without_a_connection_string_it_exits_2_naming_the_flags_and_the_variables()
     {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var console = new CliConsole(output, error, TimeProvider.System);
+        var run = await CliRunner.RunAsync(TimeProvider.System, c => c, "apply", ApplyRunner.Example("etl.yaml"));
 
-        var exitCode = await ApplyCommand.RunAsync(console, ApplyRunner.Example("etl.yaml"), new ApplyOptions(), null, TestContext.Current.CancellationToken);
-
-        Assert.Equal(ExitCodes.BadInput, exitCode);
-        Assert.Equal("error: no database: pass --db CONNSTR or set DJAG_DB\n", error.ToString().ReplaceLineEndings("\n"));
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.Equal(
+            "error: no database or server: pass --db CONNSTR or --server URL (with --token), or set DJAG_DB or DJAG_SERVER and DJAG_TOKEN\n",
+            run.Error);
     }
 
     [Fact]
     public async Task An_unreachable_database_exits_1()
     {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var console = new CliConsole(output, error, TimeProvider.System);
-
         // Port 1 on loopback: nothing listens there, so the connection is refused at once.
-        var exitCode = await ApplyCommand.RunAsync(
-            console, ApplyRunner.Example("etl.yaml"), new ApplyOptions(), "Host=127.0.0.1;Port=1;Timeout=5;Username=djag", TestContext.Current.CancellationToken);
+        var run = await CliRunner.RunAsync(
+            TimeProvider.System, c => c, "apply", ApplyRunner.Example("etl.yaml"), "--db", "Host=127.0.0.1;Port=1;Timeout=5;Username=djag");
 
-        Assert.Equal(ExitCodes.Failed, exitCode);
-        Assert.StartsWith("error: database: ", error.ToString(), StringComparison.Ordinal);
-        Assert.Equal("", output.ToString());
+        Assert.Equal(ExitCodes.Failed, run.ExitCode);
+        Assert.StartsWith("error: database: ", run.Error, StringComparison.Ordinal);
+        Assert.Equal("", run.Out);
     }
 
     private static string Tasks(params string[] names) =>

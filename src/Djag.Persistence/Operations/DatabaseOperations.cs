@@ -193,7 +193,7 @@ public sealed class DatabaseOperations(DjagDbContext db, TimeProvider time) : ID
     {
         if (to < from)
         {
-            throw OperationException.Invalid("to", $"{to:O} is before from ({from:O})");
+            throw OperationException.Invalid("to", $"{Instant.FromDateTimeOffset(to)} is before from ({Instant.FromDateTimeOffset(from)})");
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -351,7 +351,6 @@ public sealed class DatabaseOperations(DjagDbContext db, TimeProvider time) : ID
         return latest.ToDictionary(l => l.TaskId, l => l.Outcome);
     }
 
-    // A member-init projection, not a positional record: EF can compose Where/OrderBy on its members only so.
     private IQueryable<RunRow> RunRows() =>
         db.Runs.AsNoTracking().Join(db.PeriodicTasks, r => r.TaskId, t => t.Id, (r, t) => new RunRow { Run = r, Task = t.Name });
 

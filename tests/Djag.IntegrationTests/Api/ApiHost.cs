@@ -37,12 +37,18 @@ internal sealed class ApiHost : IAsyncDisposable
         _nats = nats;
         _newClient = newClient;
         Db = db;
+        AdminToken = adminToken;
         Anonymous = newClient();
         Admin = WithToken(adminToken);
         ReadOnly = WithToken(readOnlyToken);
     }
 
     public TestDatabase Db { get; }
+
+    public string AdminToken { get; }
+
+    /// <summary>A handler into the TestServer, for a client of its own such as the CLI's.</summary>
+    public HttpMessageHandler CreateHandler() => _app.GetTestServer().CreateHandler();
 
     public HttpClient Anonymous { get; }
 

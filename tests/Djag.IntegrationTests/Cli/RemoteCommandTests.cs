@@ -1,5 +1,6 @@
 using System.Globalization;
 using Djag.Cli;
+using Djag.IntegrationTests.Api;
 using Djag.IntegrationTests.Infrastructure;
 using Djag.IntegrationTests.Persistence;
 using Djag.Persistence.Runs;
@@ -8,9 +9,9 @@ using NodaTime;
 namespace Djag.IntegrationTests.Cli;
 
 /// <summary>
-/// The same commands with --db and with --server print the same, byte for byte, and write the same. The server
-/// here is <see cref="FakeApiServer"/>, the contract's routes over the same database; the end-to-end test against
-/// the real API host comes with the merge.
+/// The same commands with --db and with --server print the same, byte for byte, and write the same: against
+/// <see cref="FakeApiServer"/> (the contract's routes over the same database, which also records the requests)
+/// and against the real API host.
 /// </summary>
 public sealed class RemoteCommandTests(ServersFixture servers) : IDisposable
 {
@@ -50,6 +51,24 @@ public sealed class RemoteCommandTests(ServersFixture servers) : IDisposable
 
         var direct = await CliRunner.RunAsync(db, args);
         var remote = await CliRunner.RunRemoteAsync(db, args);
+
+        Assert.Equal(direct, remote);
+        Assert.NotEqual("", direct.Out + direct.Error);
+    }
+
+    [Theory]
+    [MemberData(nameof(ReadCommands))]
+    public async Task A_read_prints_the_same_through_the_real_api(string[] args)
+    {
+        await using var api = await ApiHost.StartAsync(servers);
+        var db = api.Db;
+        await CliData.ChainAsync(db);
+        Assert.Equal(1L, await CliData.AddRunAsync(db, "extract", Instant.FromUtc(2026, 3, 1, 11, 0), RunOutcomes.Success));
+        await CliData.AddRunAsync(db, "transform", Instant.FromUtc(2026, 3, 1, 11, 0), RunOutcomes.Failure);
+        db.Clock.Advance(TimeSpan.FromMinutes(65));
+
+        var direct = await CliRunner.RunAsync(db, args);
+        var remote = await CliRunner.RunAsync(db.Clock, c => c with { HttpHandler = api.CreateHandler }, [.. args, "--server", "http://localhost/", "--token", api.AdminToken]);
 
         Assert.Equal(direct, remote);
         Assert.NotEqual("", direct.Out + direct.Error);

@@ -1,4 +1,5 @@
 using Djag.Beat.Hosting;
+using Djag.Beat.Telemetry;
 using Djag.Beat.Timing;
 using Djag.Persistence;
 using Djag.Persistence.Runs;
@@ -21,6 +22,7 @@ namespace Djag.Beat.Dispatch;
 internal sealed partial class Dispatcher(
     IDbContextFactory<DjagDbContext> factory,
     RunPublisher publisher,
+    BeatMetrics metrics,
     TimeProvider time,
     ILogger<Dispatcher> logger) : IDueTaskHandler
 {
@@ -70,6 +72,7 @@ internal sealed partial class Dispatcher(
         task.State.Assign(TaskBookkeeping.Apply(state, decision, now, mark));
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
+        metrics.Evaluated(task, decision, run);
 
         if (run is null)
         {
@@ -151,6 +154,7 @@ internal sealed partial class Dispatcher(
         }
 
         LogScheduledDispatched(logger, task.Name, run.Origin, run.Cron, run.Id, run.Attempt);
+        metrics.Dispatched(task, run);
         await publisher.PublishAsync(run, task, ct);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Djag.Beat.Telemetry;
 using Djag.Contracts;
 using Djag.Persistence.Runs;
 using Djag.Persistence.Schedules;
@@ -30,10 +31,13 @@ internal sealed class RunPublisher(INatsJSContext js)
             DispatchedAt = (run.DispatchedAt ?? run.Cron).ToDateTimeOffset(),
         };
         var body = JsonSerializer.SerializeToUtf8Bytes(message, DjagJsonContext.Default.RunMessage);
+        var subject = DjagNames.RunsSubject(task.Queue, task.Priority);
+        using var activity = BeatTelemetry.StartDispatch(run, task, subject);
         var ack = await js.PublishAsync(
-            DjagNames.RunsSubject(task.Queue, task.Priority),
+            subject,
             body,
             opts: new NatsJSPubOpts { MsgId = DjagNames.RunKey(run.Id) },
+            headers: BeatTelemetry.Headers(activity),
             cancellationToken: ct);
         ack.EnsureSuccess();
     }

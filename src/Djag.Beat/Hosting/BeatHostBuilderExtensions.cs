@@ -2,8 +2,11 @@ using Djag.Beat.Changes;
 using Djag.Beat.Dispatch;
 using Djag.Beat.Nats;
 using Djag.Beat.Reports;
+using Djag.Beat.Telemetry;
 using Djag.Beat.Timing;
 using Djag.Hosting.Configuration;
+using Djag.Hosting.Nats;
+using Djag.Hosting.Telemetry;
 using Djag.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -32,7 +35,11 @@ internal static class BeatHostBuilderExtensions
         var connectionString = connection.Database;
         services.AddDjagPersistence(connectionString);
         services.AddHostedService<DatabaseCheck>();
+        DjagNatsOptions.AddTo(builder);
         services.AddDjagNats("djag-beat");
+        builder.AddDjagTelemetry("djag-beat", BeatTelemetry.Name);
+        services.AddMetrics();
+        services.AddSingleton<BeatMetrics>();
         services.AddDjagTiming(connectionString, timing => builder.Configuration.GetSection("Timing").Bind(timing));
 
         services.AddSingleton<RunPublisher>();

@@ -45,9 +45,11 @@ internal sealed class ConnectionOptionsValidator : IValidateOptions<ConnectionOp
             }
         }
 
-        if (!Uri.TryCreate(options.NatsUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls" or "ws" or "wss"))
+        // Several servers of a cluster are separated by commas; NATS.Net tries them in turn.
+        var urls = (options.NatsUrl ?? "").Split(',', StringSplitOptions.TrimEntries);
+        if (urls.Any(url => !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls" or "ws" or "wss")))
         {
-            failures.Add($"DJAG_NATS_URL '{options.NatsUrl}' is not a NATS URL such as nats://127.0.0.1:4222");
+            failures.Add($"DJAG_NATS_URL '{options.NatsUrl}' is not a NATS URL such as nats://127.0.0.1:4222 (or several, separated by commas)");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -13,12 +13,12 @@ internal static class NatsServiceCollectionExtensions
     /// <summary>One NATS connection with its JetStream and key-value contexts, connected and set up at start.</summary>
     public static IServiceCollection AddDjagNats(this IServiceCollection services, string clientName)
     {
-        services.AddSingleton(sp => new NatsConnection(new NatsOpts
+        services.AddSingleton(sp => new NatsConnection(sp.GetRequiredService<IOptions<DjagNatsOptions>>().Value.Apply(new NatsOpts
         {
             Url = sp.GetRequiredService<IOptions<ConnectionOptions>>().Value.NatsUrl,
             Name = clientName,
             LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
-        }));
+        })));
         services.AddSingleton<INatsJSContext>(sp => sp.GetRequiredService<NatsConnection>().CreateJetStreamContext());
         services.AddSingleton<INatsKVContext>(sp => sp.GetRequiredService<NatsConnection>().CreateKeyValueStoreContext());
         services.AddHostedService<NatsCheck>();
@@ -27,14 +27,14 @@ internal static class NatsServiceCollectionExtensions
 }
 
 /// <summary>Fails the start when NATS is unreachable, and creates the stream and buckets if they are missing.</summary>
-internal sealed partial class NatsCheck(NatsConnection nats, INatsJSContext js, INatsKVContext kv, ILogger<NatsCheck> logger) : IHostedService
+internal sealed partial class NatsCheck(NatsConnection nats, INatsJSContext js, INatsKVContext kv, IOptions<DjagNatsOptions> options, ILogger<NatsCheck> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         try
         {
             await nats.ConnectAsync();
-            await DjagNatsSetup.EnsureStreamAndBucketsAsync(js, kv, cancellationToken);
+            await DjagNatsSetup.EnsureStreamAndBucketsAsync(js, kv, options.Value.Replicas, cancellationToken);
         }
         catch (NatsException ex)
         {

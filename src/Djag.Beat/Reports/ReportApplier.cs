@@ -1,5 +1,6 @@
 using Djag.Beat.Dispatch;
 using Djag.Beat.Hosting;
+using Djag.Beat.Telemetry;
 using Djag.Contracts;
 using Djag.Persistence;
 using Djag.Persistence.Runs;
@@ -19,6 +20,7 @@ namespace Djag.Beat.Reports;
 internal sealed partial class ReportApplier(
     IDbContextFactory<DjagDbContext> factory,
     Dispatcher dispatcher,
+    BeatMetrics metrics,
     TimeProvider time,
     ILogger<ReportApplier> logger)
 {
@@ -30,6 +32,7 @@ internal sealed partial class ReportApplier(
             RunReportStates.Finished => await FinishAsync(report.RunId, FinishedBy(report), ct),
             _ => null,
         };
+        using var hops = metrics.MeasureHops(released, report);
         await EvaluateAsync(released, ct);
     }
 
@@ -63,6 +66,7 @@ internal sealed partial class ReportApplier(
         if (updated > 0)
         {
             LogStarted(logger, report.RunId, report.Worker);
+            await metrics.StartedAsync(db, report, ct);
         }
 
         return null;
@@ -103,6 +107,7 @@ internal sealed partial class ReportApplier(
 
         var task = await db.LockTaskAsync(run.TaskId, ct);
         run.State = RunStates.Finished;
+        var startUnseen = run.StartedAt is null;
         var outcome = finish(run);
         var now = Now();
         var state = task.State.ToCore();
@@ -119,6 +124,7 @@ internal sealed partial class ReportApplier(
 
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
+        metrics.Finished(task, run, startUnseen && outcome is not null);
 
         // The task itself (a freed max_running slot, a self future-dependency) and every depender.
         var dependers = await db.TaskDependencies.Where(d => d.DependeeId == task.Id && d.DependerId != task.Id)

@@ -18,22 +18,25 @@ public static class DjagNatsSetup
     /// <summary>How long a worker may hold a run without acknowledging progress before JetStream hands it to another worker.</summary>
     public static readonly TimeSpan DefaultAckWait = TimeSpan.FromSeconds(30);
 
-    public static StreamConfig RunsStreamConfig() => new(DjagNames.RunsStream, [DjagNames.RunsSubjects])
+    public static StreamConfig RunsStreamConfig(int replicas = DjagNatsOptions.DefaultReplicas) => new(DjagNames.RunsStream, [DjagNames.RunsSubjects])
     {
+        NumReplicas = replicas,
         Retention = StreamConfigRetention.Workqueue,
         Storage = StreamConfigStorage.File,
         DuplicateWindow = DjagNames.DuplicateWindow,
     };
 
-    public static NatsKVConfig RunReportsBucketConfig() => new(DjagNames.RunReportsBucket)
+    public static NatsKVConfig RunReportsBucketConfig(int replicas = DjagNatsOptions.DefaultReplicas) => new(DjagNames.RunReportsBucket)
     {
+        NumberOfReplicas = replicas,
         History = 1,
         MaxAge = DjagNames.RunReportsMaxAge,
         Storage = NatsKVStorageType.File,
     };
 
-    public static NatsKVConfig WorkersBucketConfig() => new(DjagNames.WorkersBucket)
+    public static NatsKVConfig WorkersBucketConfig(int replicas = DjagNatsOptions.DefaultReplicas) => new(DjagNames.WorkersBucket)
     {
+        NumberOfReplicas = replicas,
         History = 1,
         MaxAge = DjagNames.WorkerTtl,
         Storage = NatsKVStorageType.File,
@@ -54,24 +57,27 @@ public static class DjagNatsSetup
             MaxDeliver = -1,
         };
 
-    /// <summary>Creates the runs stream and both buckets if missing and returns the buckets.</summary>
-    public static async Task<DjagBuckets> EnsureStreamAndBucketsAsync(INatsJSContext js, INatsKVContext kv, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the runs stream and both buckets if missing, with <paramref name="replicas"/> replicas
+    /// (<see cref="DjagNatsOptions.Replicas"/>), and returns the buckets.
+    /// </summary>
+    public static async Task<DjagBuckets> EnsureStreamAndBucketsAsync(INatsJSContext js, INatsKVContext kv, int replicas, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(js);
         ArgumentNullException.ThrowIfNull(kv);
-        await EnsureRunsStreamAsync(js, cancellationToken);
-        var reports = await EnsureBucketAsync(kv, RunReportsBucketConfig(), cancellationToken);
-        var workers = await EnsureBucketAsync(kv, WorkersBucketConfig(), cancellationToken);
+        await EnsureRunsStreamAsync(js, replicas, cancellationToken);
+        var reports = await EnsureBucketAsync(kv, RunReportsBucketConfig(replicas), cancellationToken);
+        var workers = await EnsureBucketAsync(kv, WorkersBucketConfig(replicas), cancellationToken);
         return new DjagBuckets(reports, workers);
     }
 
-    private static async Task EnsureRunsStreamAsync(INatsJSContext js, CancellationToken cancellationToken)
+    private static async Task EnsureRunsStreamAsync(INatsJSContext js, int replicas, CancellationToken cancellationToken)
     {
         StreamConfig existing;
         try
         {
             // Creating a stream that exists with the same configuration succeeds, so racing starters agree.
-            await js.CreateStreamAsync(RunsStreamConfig(), cancellationToken);
+            await js.CreateStreamAsync(RunsStreamConfig(replicas), cancellationToken);
             return;
         }
         catch (NatsJSApiException ex) when (ex.Error.ErrCode == StreamNameExistsErrCode)

@@ -1,10 +1,13 @@
 using Djag.Hosting.Configuration;
+using Djag.Hosting.Nats;
+using Djag.Hosting.Telemetry;
 using Djag.Worker.Hosting;
 using Djag.Worker.Nats;
 using Djag.Worker.Reports;
 using Djag.Worker.Runs;
 using Djag.Worker.Tasks;
 using Djag.Worker.Tasks.BuiltIn;
+using Djag.Worker.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -30,6 +33,10 @@ public static class DjagWorkerHostBuilderExtensions
                 .Bind(builder.Configuration)
                 .ValidateOnStart();
             services.AddSingleton<IValidateOptions<DjagWorkerOptions>, DjagWorkerOptionsValidator>();
+            DjagNatsOptions.AddTo(builder);
+            builder.AddDjagTelemetry("djag-worker", DjagWorkerTelemetry.Name);
+            services.AddMetrics();
+            services.AddSingleton<WorkerMetrics>();
             services.TryAddSingleton(TimeProvider.System);
             services.AddSingleton<WorkerNats>();
             services.AddSingleton<TaskRegistry>();

@@ -15,19 +15,21 @@ internal sealed partial class WorkerNats : IAsyncDisposable
 {
     private readonly ILogger<WorkerNats> _logger;
     private readonly string _url;
+    private readonly int _replicas;
     private DjagBuckets? _buckets;
     private int _disconnected;
 
-    public WorkerNats(IOptions<DjagWorkerOptions> options, ILoggerFactory loggerFactory, ILogger<WorkerNats> logger)
+    public WorkerNats(IOptions<DjagWorkerOptions> options, IOptions<DjagNatsOptions> nats, ILoggerFactory loggerFactory, ILogger<WorkerNats> logger)
     {
         _logger = logger;
         _url = options.Value.NatsUrl;
-        Connection = new NatsConnection(new NatsOpts
+        _replicas = nats.Value.Replicas;
+        Connection = new NatsConnection(nats.Value.Apply(new NatsOpts
         {
             Url = _url,
             Name = $"djag-worker {options.Value.EffectiveWorkerId}",
             LoggerFactory = loggerFactory,
-        });
+        }));
         JetStream = new NatsJSContext(Connection);
         KeyValue = new NatsKVContext(JetStream);
         Connection.ConnectionDisconnected += OnDisconnectedAsync;
@@ -56,13 +58,17 @@ internal sealed partial class WorkerNats : IAsyncDisposable
 
         try
         {
-            _buckets = await DjagNatsSetup.EnsureStreamAndBucketsAsync(JetStream, KeyValue, cancellationToken);
+            _buckets = await EnsureStreamAndBucketsAsync(cancellationToken);
         }
         catch (NatsException ex)
         {
             throw new InvalidOperationException($"cannot set up the Djag stream and buckets on NATS at {_url} (is JetStream enabled?): {ex.Message}", ex);
         }
     }
+
+    /// <summary>Creates the stream and buckets if missing, with the configured replicas.</summary>
+    public Task<DjagBuckets> EnsureStreamAndBucketsAsync(CancellationToken cancellationToken) =>
+        DjagNatsSetup.EnsureStreamAndBucketsAsync(JetStream, KeyValue, _replicas, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

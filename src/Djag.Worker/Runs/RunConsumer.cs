@@ -198,7 +198,7 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
     /// <summary>One consumer per queue and band, indexed [band * queues + queue].</summary>
     private async Task<IReadOnlyList<INatsJSConsumer>> CreateConsumersAsync(CancellationToken cancellationToken)
     {
-        await DjagNatsSetup.EnsureStreamAndBucketsAsync(nats.JetStream, nats.KeyValue, cancellationToken);
+        await nats.EnsureStreamAndBucketsAsync(cancellationToken);
         var consumers = new List<INatsJSConsumer>();
         for (var band = 0; band < DjagNames.PriorityBands; band++)
         {

@@ -1,6 +1,7 @@
 using Djag.Contracts;
 using Djag.Worker.Reports;
 using Djag.Worker.Tasks;
+using Djag.Worker.Telemetry;
 using Microsoft.Extensions.Options;
 using NATS.Client.JetStream;
 
@@ -16,6 +17,7 @@ internal sealed partial class RunExecutor(
     ReportStore reports,
     RunningRuns running,
     IServiceScopeFactory scopes,
+    WorkerMetrics metrics,
     TimeProvider time,
     IOptions<DjagWorkerOptions> options,
     ILogger<RunExecutor> logger)
@@ -64,6 +66,7 @@ internal sealed partial class RunExecutor(
 
     private async Task ExecuteAsync(INatsJSMsg<RunMessage> message, RunMessage run, CancellationToken giveBack)
     {
+        using var activity = DjagWorkerTelemetry.StartRun(message.Headers, run, message.Subject, _workerId);
         var started = new RunReport
         {
             RunId = run.RunId,
@@ -91,6 +94,7 @@ internal sealed partial class RunExecutor(
         LogRunStarted(logger, run.RunId, run.Task, run.Name);
         var output = new OutputTail();
         var execution = await RunTaskAsync(run, output, giveBack);
+        metrics.Executed(activity, run, execution.Outcome, execution.Error, time.GetUtcNow() - started.StartedAt);
         if (execution.Outcome is null)
         {
             await GiveBackAsync(message, run);

@@ -225,7 +225,7 @@ public sealed class ApiOperationTests(ServersFixture servers)
         await using var api = await ApiHost.StartAsync(servers);
         await using var nats = new NatsClient(servers.Nats.Url);
         var js = nats.CreateJetStreamContext();
-        var buckets = await DjagNatsSetup.EnsureStreamAndBucketsAsync(js, nats.CreateKeyValueStoreContext(), Ct);
+        var buckets = await DjagNatsSetup.EnsureStreamAndBucketsAsync(js, nats.CreateKeyValueStoreContext(), DjagNatsOptions.DefaultReplicas, Ct);
         var id = "api-test-" + servers.NewSubjectPrefix();
         var heartbeat = new WorkerHeartbeat
         {

@@ -50,7 +50,7 @@ internal sealed class FakeBeat : IAsyncDisposable
         var connection = new NatsConnection(new NatsOpts { Url = server.Url, Name = "fake beat" });
         var beat = new FakeBeat(server, connection);
         await connection.ConnectAsync();
-        beat.Buckets = await DjagNatsSetup.EnsureStreamAndBucketsAsync(beat.JetStream, beat.KeyValue, ct);
+        beat.Buckets = await DjagNatsSetup.EnsureStreamAndBucketsAsync(beat.JetStream, beat.KeyValue, DjagNatsOptions.DefaultReplicas, ct);
         beat._watching = beat.WatchReportsAsync(beat._stopWatching.Token);
         return beat;
     }

@@ -351,10 +351,15 @@ public sealed class DatabaseOperations(DjagDbContext db, TimeProvider time) : ID
         return latest.ToDictionary(l => l.TaskId, l => l.Outcome);
     }
 
+    // A member-init projection: EF translates filters on its members, not on a positional record's.
     private IQueryable<RunRow> RunRows() =>
-        db.Runs.AsNoTracking().Join(db.PeriodicTasks, r => r.TaskId, t => t.Id, (r, t) => new RunRow(r, t.Name));
+        db.Runs.AsNoTracking().Join(db.PeriodicTasks, r => r.TaskId, t => t.Id, (r, t) => new RunRow { Run = r, Task = t.Name });
 
-    private sealed record RunRow(Run Run, string Task);
+    private sealed class RunRow
+    {
+        public required Run Run { get; init; }
+        public required string Task { get; init; }
+    }
 
     private static TaskSummary Summary(PeriodicTask t, string? lastOutcome)
     {

@@ -71,6 +71,24 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
         return new ScheduleChangeResult(crontabs, tasksSaved, tasksDeleted, depsSaved, depsDeleted);
     }
 
+    /// <summary>
+    /// Creates a crontab that no task uses yet (the admin's "add crontab"); an identical stored one is reused.
+    /// Returns its id. No task changes, so the beat has nothing to consume and no user action is written.
+    /// </summary>
+    public async Task<long> AddCrontabAsync(CrontabSpec spec, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var errors = new List<FieldError>();
+        ScheduleValidator.ValidateCrontab("crontab", spec, errors);
+        ThrowIfAny(errors);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({WriteLockKey})", cancellationToken);
+        var row = await FindOrCreateCrontabAsync(spec, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return row.Id;
+    }
+
     private async Task<int> SaveCrontabsAsync(
         IReadOnlyList<CrontabEdit> edits, List<FieldError> errors, Action<string, object> act, CancellationToken ct)
     {

@@ -22,12 +22,14 @@ done
 
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# --- Server binaries the integration tests run (the test kit starts its own, on free ports). ---
+# --- Server binaries the integration tests run (the test kit starts its own, on free ports), and the browser. ---
 sudo=()
 [[ $(id -u) -eq 0 ]] || sudo=(sudo)
 missing=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null || missing+=(postgresql)
 command -v nats-server >/dev/null || [[ -x /usr/sbin/nats-server ]] || missing+=(nats-server)
+# The admin's browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
 if [[ ${#missing[@]} -gt 0 ]]; then
   echo "Installing ${missing[*]}..."
   "${sudo[@]}" apt-get update -q
@@ -59,6 +61,12 @@ rm -rf "$results"
 status=0
 dotnet test djag.sln -c Release --no-build --results-directory "$results" \
   --blame-hang-timeout 10min --blame-hang-dump-type none "${filter[@]}" || status=$?
+
+# --- The admin's browser tests leave screenshots (laptop and phone size) of every main page. ---
+shots=tests/Djag.Admin.Tests/bin/Release/net10.0/artifacts/screenshots
+if [[ -d $shots ]]; then
+  mkdir -p artifacts/screenshots && cp "$shots"/*.png artifacts/screenshots/ 2>/dev/null || true
+fi
 
 # --- Sum the <Counters .../> of every TRX file. ---
 mapfile -t trx_files < <(find "$results" -name '*.trx' 2>/dev/null)

@@ -83,7 +83,7 @@ public static class DjagApi
         DagEndpoints.Map(secured);
         WorkerEndpoints.Map(secured);
 
-        endpoints.MapOpenApi(RoutePrefix + "/openapi.json");
+        endpoints.MapOpenApi(RoutePrefix + "/openapi.json").AllowAnonymous();
         return api;
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Djag.Beat.Dispatch;
 using Djag.Beat.Hosting;
+using Djag.Hosting.Configuration;
 using Djag.Beat.Timing;
 using Djag.Persistence;
 using Djag.Persistence.Schedules;

@@ -24,15 +24,10 @@ internal static class BeatHostBuilderExtensions
         DjagEnvironmentVariables.AddTo(builder.Configuration);
         var services = builder.Services;
         services.AddSystemd();
-        services.AddOptions<ConnectionOptions>().Bind(builder.Configuration).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ConnectionOptions>, ConnectionOptionsValidator>();
         services.AddOptions<BeatOptions>().Bind(builder.Configuration.GetSection(BeatOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BeatOptions>, BeatOptionsValidator>();
 
-        // The stores are registered with the connection string, so a missing or bad one fails here, naming DJAG_DB.
-        var connection = builder.Configuration.Get<ConnectionOptions>() ?? new ConnectionOptions();
-        connection.EnsureValid();
-        var connectionString = connection.Database;
+        var connectionString = ConnectionOptions.Register(services, builder.Configuration).Database;
         services.AddDjagPersistence(connectionString);
         services.AddHostedService<DatabaseCheck>();
         DjagNatsOptions.AddTo(builder);

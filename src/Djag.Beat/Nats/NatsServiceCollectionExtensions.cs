@@ -1,4 +1,5 @@
 using Djag.Beat.Hosting;
+using Djag.Hosting.Configuration;
 using Djag.Hosting.Nats;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;

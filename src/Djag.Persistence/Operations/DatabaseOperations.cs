@@ -351,6 +351,7 @@ public sealed class DatabaseOperations(DjagDbContext db, TimeProvider time) : ID
         return latest.ToDictionary(l => l.TaskId, l => l.Outcome);
     }
 
+    // A member-init projection: EF translates filters on its members, not on a positional record's.
     private IQueryable<RunRow> RunRows() =>
         db.Runs.AsNoTracking().Join(db.PeriodicTasks, r => r.TaskId, t => t.Id, (r, t) => new RunRow { Run = r, Task = t.Name });
 

@@ -105,13 +105,17 @@ public sealed record DagNode(string Name, string Task, string State);
 
 public sealed record DagView(IReadOnlyList<DagNode> Nodes, IReadOnlyList<DependencyView> Edges)
 {
-    /// <summary>Graphviz DOT: an edge points from dependee to depender (the direction work flows); future edges are dashed.</summary>
-    public string ToDot()
+    /// <summary>
+    /// Graphviz DOT: an edge points from dependee to depender (the direction work flows); future edges are dashed.
+    /// With <paramref name="link"/>, each node carries a Graphviz <c>URL</c> (the admin's click-through to the task).
+    /// </summary>
+    public string ToDot(Func<DagNode, string>? link = null)
     {
         var dot = new System.Text.StringBuilder("digraph djag {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fontname=\"sans-serif\"];\n");
         foreach (var n in Nodes)
         {
-            dot.Append($"  {Quote(n.Name)} [fillcolor={Quote(Colour(n.State))}, tooltip={Quote($"{n.Task} ({n.State})")}];\n");
+            var url = link is null ? "" : $", URL={Quote(link(n))}, target=\"_top\"";
+            dot.Append($"  {Quote(n.Name)} [fillcolor={Quote(Colour(n.State))}, tooltip={Quote($"{n.Task} ({n.State})")}{url}];\n");
         }
 
         foreach (var e in Edges)

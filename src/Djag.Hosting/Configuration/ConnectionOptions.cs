@@ -1,10 +1,15 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Djag.Beat.Hosting;
+namespace Djag.Hosting.Configuration;
 
-/// <summary>Where PostgreSQL and NATS are: <c>DJAG_DB</c> and <c>DJAG_NATS_URL</c> (or <c>--DB=</c>, <c>--NatsUrl=</c>).</summary>
-internal sealed class ConnectionOptions
+/// <summary>
+/// Where PostgreSQL and NATS are: <c>DJAG_DB</c> and <c>DJAG_NATS_URL</c> (or <c>--DB=</c>, <c>--NatsUrl=</c>).
+/// The beat and the admin read them the same way.
+/// </summary>
+public sealed class ConnectionOptions
 {
     public const string DatabaseKey = "DB";
 
@@ -22,12 +27,26 @@ internal sealed class ConnectionOptions
             throw new OptionsValidationException(nameof(ConnectionOptions), typeof(ConnectionOptions), result.Failures);
         }
     }
+
+    /// <summary>
+    /// Registers the options (validated at start) and returns them validated now: the stores are registered
+    /// with the connection string, so a missing or bad one fails here, naming DJAG_DB.
+    /// </summary>
+    public static ConnectionOptions Register(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ConnectionOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ConnectionOptions>, ConnectionOptionsValidator>();
+        var connection = configuration.Get<ConnectionOptions>() ?? new ConnectionOptions();
+        connection.EnsureValid();
+        return connection;
+    }
 }
 
-internal sealed class ConnectionOptionsValidator : IValidateOptions<ConnectionOptions>
+public sealed class ConnectionOptionsValidator : IValidateOptions<ConnectionOptions>
 {
     public ValidateOptionsResult Validate(string? name, ConnectionOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
         if (string.IsNullOrWhiteSpace(options.Database))
         {

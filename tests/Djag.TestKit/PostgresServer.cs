@@ -149,7 +149,7 @@ public sealed class PostgresServer : IAsyncDisposable
             .AppendLine("fsync = off")
             .AppendLine("synchronous_commit = off")
             .AppendLine("full_page_writes = off")
-            .AppendLine("max_connections = 300");
+            .AppendLine("max_connections = 1000");
         await File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.conf"), settings.ToString(), cancellationToken);
     }
 
@@ -215,6 +215,10 @@ public sealed class PostgresServer : IAsyncDisposable
             Username = "postgres",
             Database = database,
             Pooling = pooling,
+
+            // Hundreds of test databases each keep a pool; idle connections are closed within seconds so
+            // they do not add up to max_connections.
+            ConnectionIdleLifetime = 2,
             IncludeErrorDetail = true,
         }.ConnectionString;
 

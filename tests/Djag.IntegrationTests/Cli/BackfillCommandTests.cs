@@ -131,7 +131,7 @@ public sealed class BackfillCommandTests(ServersFixture servers)
     [InlineData("nope", "2026-03-01T08:00:00Z", "2026-03-01T09:00:00Z", "error: task: no task named 'nope'\n")]
     [InlineData("extract", "yesterday", "2026-03-01T09:00:00Z", "error: --from: 'yesterday' is not an ISO-8601 instant with an offset, e.g. 2026-03-29T00:00:00Z or 2026-03-29T02:00:00+02:00\n")]
     [InlineData("extract", "2026-03-01T08:00:00Z", "2026-03-01T09:00:00", "error: --to: '2026-03-01T09:00:00' is not an ISO-8601 instant with an offset, e.g. 2026-03-29T00:00:00Z or 2026-03-29T02:00:00+02:00\n")]
-    [InlineData("extract", "2026-03-01T09:00:00Z", "2026-03-01T08:00:00Z", "error: to: 2026-03-01T08:00:00.0000000+00:00 is before from (2026-03-01T09:00:00.0000000+00:00)\n")]
+    [InlineData("extract", "2026-03-01T09:00:00Z", "2026-03-01T08:00:00Z", "error: to: 2026-03-01T08:00:00Z is before from (2026-03-01T09:00:00Z)\n")]
     public async Task Bad_input_exits_2_and_queues_nothing(string task, string from, string to, string expected)
     {
         var db = await TestDatabase.CreateAsync(servers, "cli");

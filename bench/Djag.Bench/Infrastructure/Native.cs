@@ -1,0 +1,14 @@
+using System.Runtime.InteropServices;
+
+namespace Djag.Bench.Infrastructure;
+
+/// <summary>kill(2) with a chosen signal: .NET only sends SIGKILL, and a beat is stopped gracefully with SIGTERM.</summary>
+internal static partial class Native
+{
+    public const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
+
+    public static void Signal(int pid, int signal) => _ = SendSignal(pid, signal);
+}

@@ -1,0 +1,70 @@
+using Djag.Bench.Infrastructure;
+using Djag.Bench.Reporting;
+using Djag.Persistence.Schedules;
+
+namespace Djag.Bench.Scenarios;
+
+/// <summary>
+/// Scenario 1: N tasks whose cron fires on the same second. Lateness = the worker's start (<c>runs.started_at</c>) −
+/// the cron instant; its max is the time until the last of them started. Bare Quartz and Hangfire fire the same N
+/// right after, so each ratio compares runs a minute apart on the same machine.
+/// </summary>
+internal static class LatenessScenario
+{
+    public static async Task RunAsync(BenchContext bench, DjagCluster cluster, BareQuartz quartz, HangfireSide? hangfire, CancellationToken ct)
+    {
+        var report = bench.Report;
+        foreach (var n in bench.Options.LatenessSizes)
+        {
+            Distribution djag;
+            using (bench.Cpu($"lateness djag n={n}", cluster))
+            {
+                var set = await cluster.RunTogetherAsync($"lat{n}-", (prefix, at) => new ScheduleChange
+                {
+                    Tasks = [.. Enumerable.Range(0, n).Select(i => Schedules.Echo(Schedules.Name(prefix, i), Schedules.DailyAt(at)))],
+                }, ct);
+                var started = set.Runs.Where(r => r.StartedAt is not null).ToList();
+                djag = Distribution.Of(started.Select(r => (r.StartedAt!.Value - set.At).TotalMilliseconds));
+                var dispatched = Distribution.Of(set.Runs.Select(r => (r.DispatchedAt!.Value - set.At).TotalMilliseconds));
+                report.Add($"lateness.djag.n{n}", djag, "ms", p99: n == 100 ? Target.Max(200) : null,
+                    note: $"n={started.Count}; max = until the last started");
+                report.Add($"lateness.djag.n{n}.dispatched.p99", dispatched.P99, "ms", note: "beat's dispatched_at − cron; the rest of lateness is worker pickup");
+            }
+
+            await bench.ProfileAsync($"lateness djag n={n}", cluster.ConnectionString, ct);
+
+            Distribution bare;
+            using (bench.Cpu($"lateness quartz n={n}"))
+            {
+                bare = await quartz.FireAsync(n, ct);
+            }
+
+            await bench.ProfileAsync($"lateness quartz n={n}", quartz.ConnectionString, ct);
+            report.Add($"lateness.quartz.n{n}", bare, "ms", note: $"n={bare.Count}; max = until the last fired");
+            var ratioTarget = n >= 1_000 ? Target.Max(1.25) : null;
+            report.Add($"lateness.ratio_to_quartz.n{n}.p99", djag.P99 / bare.P99, "x", ratioTarget);
+            report.Add($"lateness.ratio_to_quartz.n{n}.max", djag.Max / bare.Max, "x", note: "time until all started");
+
+            if (hangfire is null || !bench.Options.HangfireLatenessSizes.Contains(n))
+            {
+                continue;
+            }
+
+            try
+            {
+                Distribution peer;
+                using (bench.Cpu($"lateness hangfire n={n}"))
+                {
+                    peer = await hangfire.RecurringAsync(n, ct);
+                }
+
+                report.Add($"lateness.hangfire.n{n}", peer, "ms", note: $"n={peer.Count}; recurring jobs");
+                report.Add($"lateness.ratio_to_hangfire.n{n}.p99", djag.P99 / peer.P99, "x");
+            }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+            {
+                report.Failed($"lateness.hangfire.n{n}.p99", "ms", e.Message);
+            }
+        }
+    }
+}

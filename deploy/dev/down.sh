@@ -3,7 +3,7 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-state=$root/.djag
+state=${DJAG_STATE_DIR:-$root/.djag}
 
 stop() { # name pidfile
   [[ -f $2 ]] || return 0
@@ -18,8 +18,8 @@ stop() { # name pidfile
   rm -f "$2"
 }
 
-# Workers first (they drain), then the beat, then NATS.
-for pidfile in "$state"/run/worker-*.pid "$state"/run/beat.pid "$state"/run/nats.pid; do
+# The admin, the workers (they drain), then the beat, then NATS.
+for pidfile in "$state"/run/admin.pid "$state"/run/worker-*.pid "$state"/run/beat.pid "$state"/run/nats.pid; do
   [[ -e $pidfile ]] && stop "$(basename "$pidfile" .pid)" "$pidfile"
 done
 # The postmaster's own pid file; SIGTERM is PostgreSQL's "smart" shutdown, so ask for "fast" instead.

@@ -95,6 +95,12 @@ public sealed class DjagProcess : IAsyncDisposable
     /// <summary>SIGKILL: no shutdown code runs.</summary>
     public void Kill() => _process.Kill();
 
+    /// <summary>SIGSTOP: the process freezes, sockets open, as a stalled VM or a long GC pause would.</summary>
+    public void Freeze() => Native.Signal(Pid, Native.SigStop);
+
+    /// <summary>SIGCONT after <see cref="Freeze"/>.</summary>
+    public void Thaw() => Native.Signal(Pid, Native.SigCont);
+
     public async Task StopAsync()
     {
         if (_process.HasExited)

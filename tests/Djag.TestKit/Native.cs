@@ -3,12 +3,14 @@ using System.Runtime.InteropServices;
 namespace Djag.TestKit;
 
 /// <summary>The few POSIX calls .NET does not expose: sending a chosen signal, and liveness of a process that is not our child.</summary>
-internal static partial class Native
+public static partial class Native
 {
     public const int SigInt = 2;
     public const int SigQuit = 3;
     public const int SigKill = 9;
     public const int SigTerm = 15;
+    public const int SigCont = 18;
+    public const int SigStop = 19;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SendSignal(int pid, int signal);

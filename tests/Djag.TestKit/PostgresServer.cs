@@ -218,7 +218,8 @@ public sealed class PostgresServer : IAsyncDisposable
 
             // Hundreds of test databases each keep a pool; idle connections are closed within seconds so
             // they do not add up to max_connections.
-            ConnectionIdleLifetime = 2,
+            ConnectionIdleLifetime = 5,
+            ConnectionPruningInterval = 1,
             IncludeErrorDetail = true,
         }.ConnectionString;
 

@@ -5,10 +5,10 @@ using System.Text;
 
 namespace Djag.TestKit;
 
-internal sealed record ProcessResult(int ExitCode, string Output);
+public sealed record ProcessResult(int ExitCode, string Output);
 
 /// <summary>Runs short-lived tools (initdb, pg_ctl, chown) and shares the small helpers both servers need.</summary>
-internal static class ProcessRunner
+public static class ProcessRunner
 {
     /// <summary>PostgreSQL refuses to run as root, so as root its binaries run as the 'postgres' user.</summary>
     public static bool RunPostgresAsOtherUser => Environment.IsPrivilegedProcess;

@@ -29,10 +29,17 @@ internal sealed partial class ChangeListener(
     TimeProvider time,
     ILogger<ChangeListener> logger) : BackgroundService
 {
+    /// <summary>User actions consumed per transaction.</summary>
+    private const int BatchSize = 10_000;
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         // Startup-critical: a beat whose triggers cannot be synchronized must not report itself started.
-        await ConsumeActionsAsync(cancellationToken);
+        // Every pending action is consumed; the sync below covers the tasks they touch.
+        while ((await ConsumeActionsAsync(cancellationToken)).Consumed == BatchSize)
+        {
+        }
+
         await timer.SyncAsync(await TimingsAsync(null, cancellationToken), cancellationToken);
         await base.StartAsync(cancellationToken);
     }
@@ -68,14 +75,19 @@ internal sealed partial class ChangeListener(
         }
     }
 
-    /// <summary>Consumes pending actions and reschedules and re-evaluates what they touch.</summary>
+    /// <summary>Consumes pending actions, batch by batch until none is left, and reschedules and re-evaluates what they touch.</summary>
     internal async Task ApplyChangesAsync(CancellationToken ct)
     {
-        var changed = await ConsumeActionsAsync(ct);
-        if (changed.Count == 0)
+        // One large change writes more actions than a batch holds; the rest must not wait for the fallback poll.
+        while (await ApplyBatchAsync(ct) == BatchSize)
         {
-            return;
         }
+    }
+
+    /// <summary>Returns how many actions the batch consumed.</summary>
+    private async Task<int> ApplyBatchAsync(CancellationToken ct)
+    {
+        var (consumed, changed) = await ConsumeActionsAsync(ct);
 
         var timings = (await TimingsAsync(changed, ct)).ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var name in changed)
@@ -90,19 +102,21 @@ internal sealed partial class ChangeListener(
                 await timer.UnscheduleAsync(name, ct);
             }
         }
+
+        return consumed;
     }
 
     /// <summary>Moves the internal user actions to the audit table; returns the names of the tasks they touch.</summary>
-    private async Task<IReadOnlyCollection<string>> ConsumeActionsAsync(CancellationToken ct)
+    private async Task<(int Consumed, IReadOnlyCollection<string> Tasks)> ConsumeActionsAsync(CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var actions = await db.UserActions
-            .FromSql($"SELECT * FROM djag.user_actions WHERE action IN ({UserActionCodes.TaskChanged}, {UserActionCodes.ScheduleChanged}, {UserActionCodes.DependencyChanged}) ORDER BY id LIMIT 10000 FOR UPDATE SKIP LOCKED")
+            .FromSql($"SELECT * FROM djag.user_actions WHERE action IN ({UserActionCodes.TaskChanged}, {UserActionCodes.ScheduleChanged}, {UserActionCodes.DependencyChanged}) ORDER BY id LIMIT {BatchSize} FOR UPDATE SKIP LOCKED")
             .ToListAsync(ct);
         if (actions.Count == 0)
         {
-            return [];
+            return (0, []);
         }
 
         var now = Instant.FromDateTimeOffset(time.GetUtcNow());
@@ -144,7 +158,7 @@ internal sealed partial class ChangeListener(
         }
 
         LogChangesConsumed(logger, actions.Count, names.Count);
-        return names;
+        return (actions.Count, names);
     }
 
     /// <summary>The timing of every enabled task, or of the named ones.</summary>

@@ -42,6 +42,10 @@ public sealed class DjagNatsOptions
     public NatsOpts Apply(NatsOpts opts)
     {
         ArgumentNullException.ThrowIfNull(opts);
+
+        // NATS.Net's 2 s connect timeout fails a start on a busy machine (a host booting every service at once);
+        // an unreachable server is refused at once whatever the timeout.
+        opts = opts with { ConnectTimeout = TimeSpan.FromSeconds(10) };
         return string.IsNullOrEmpty(User) ? opts : opts with { AuthOpts = opts.AuthOpts with { Username = User, Password = Password } };
     }
 }

@@ -35,9 +35,12 @@ internal sealed class DjagSystem : IAsyncDisposable
     public TestDatabase Database { get; }
     public NatsServer Nats { get; }
 
-    public static async Task<DjagSystem> StartAsync(ServersFixture servers, string prefix)
+    /// <param name="servers">The assembly's servers.</param>
+    /// <param name="prefix">Names the database.</param>
+    /// <param name="postgres">A PostgreSQL server of the test's own, for a test that restarts it; else the assembly's.</param>
+    public static async Task<DjagSystem> StartAsync(ServersFixture servers, string prefix, PostgresServer? postgres = null)
     {
-        var database = await TestDatabase.CreateAsync(servers, prefix);
+        var database = await TestDatabase.CreateAsync(postgres ?? servers.Postgres, prefix);
         await TimingServiceCollectionExtensions.ProvisionSchemaAsync(database.ConnectionString, TestContext.Current.CancellationToken);
         return new DjagSystem(database, await NatsServer.StartAsync(TestContext.Current.CancellationToken));
     }
@@ -51,18 +54,19 @@ internal sealed class DjagSystem : IAsyncDisposable
         ["DJAG_TIMING__CHECKIN_MISFIRE_THRESHOLD"] = "00:00:02",
         ["DJAG_TIMING__IDLE_WAIT_TIME"] = "00:00:01",
         ["DJAG_LOGGING__LOG_LEVEL__DEFAULT"] = "Warning",
+        ["DJAG_LOGGING__LOG_LEVEL__DJAG"] = "Information",
     };
 
     public DjagProcess StartWorker(string queues = "default")
     {
-        var worker = DjagProcess.Start("djag-worker", Environment, "--queues", queues);
+        var worker = DjagProcess.StartOnTestRuntime("djag-worker", Environment, "--queues", queues);
         _processes.Add(worker);
         return worker;
     }
 
     public DjagProcess StartBeatProcess()
     {
-        var beat = DjagProcess.Start("djag-beat", Environment);
+        var beat = DjagProcess.StartOnTestRuntime("djag-beat", Environment);
         _processes.Add(beat);
         return beat;
     }

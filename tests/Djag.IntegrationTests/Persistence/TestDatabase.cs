@@ -2,6 +2,7 @@ using Djag.IntegrationTests.Infrastructure;
 using Djag.Persistence;
 using Djag.Persistence.Schedules;
 using Djag.Scheduling;
+using Djag.TestKit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
@@ -20,9 +21,12 @@ internal sealed class TestDatabase
     public string ConnectionString { get; }
     public FakeTimeProvider Clock { get; }
 
-    public static async Task<TestDatabase> CreateAsync(ServersFixture servers, string prefix)
+    public static Task<TestDatabase> CreateAsync(ServersFixture servers, string prefix) => CreateAsync(servers.Postgres, prefix);
+
+    /// <summary>A database on <paramref name="server"/>: a test that restarts PostgreSQL brings a server of its own.</summary>
+    public static async Task<TestDatabase> CreateAsync(PostgresServer server, string prefix)
     {
-        var db = new TestDatabase(await servers.NewDatabaseAsync(prefix), new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero)));
+        var db = new TestDatabase(await server.CreateDatabaseAsync(prefix, TestContext.Current.CancellationToken), new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero)));
         await using var context = db.Context();
         await context.MigrateAsync(TestContext.Current.CancellationToken);
         return db;

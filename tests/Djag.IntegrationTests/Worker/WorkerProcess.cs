@@ -113,7 +113,15 @@ internal sealed class WorkerProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "djag-worker.dll"));
+        // On the test's runtime configuration: this project references ASP.NET Core, so the build leaves out the
+        // worker's own copies of what that shared framework carries (see DjagProcess.StartOnTestRuntime).
+        foreach (var argument in (string[])["exec", "--runtimeconfig", Path.Combine(AppContext.BaseDirectory, "Djag.IntegrationTests.runtimeconfig.json"),
+                     "--depsfile", Path.Combine(AppContext.BaseDirectory, "Djag.IntegrationTests.deps.json"),
+                     Path.Combine(AppContext.BaseDirectory, "djag-worker.dll")])
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);

@@ -1,0 +1,172 @@
+using Djag.Contracts;
+using Djag.IntegrationTests.EndToEnd;
+using Djag.IntegrationTests.Infrastructure;
+using Djag.IntegrationTests.Persistence;
+using Djag.Persistence.Runs;
+using Djag.Persistence.Schedules;
+using Djag.TestKit;
+using NATS.Net;
+using NodaTime;
+
+namespace Djag.IntegrationTests.Reliability;
+
+/// <summary>
+/// Faults injected into the whole system (beat and worker processes, PostgreSQL, NATS) while a chain
+/// extract -> transform -> load fires every second; afterwards the ledger must hold (see <see cref="Ledger"/>).
+/// </summary>
+public sealed class FaultTests(ServersFixture servers)
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
+
+    // The chain tests are Explicit: the beat cannot keep up with a one-second three-task chain while the rest
+    // of the suite runs in parallel (dispatches fell 40 s behind; bench/RESULTS.md has the beat's dispatch rate
+    // and its causes), so the chain never got going before the fault. They run on demand on a quiet machine.
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact(Explicit = true)]
+    public async Task Nats_restart_in_the_middle_of_a_burst_loses_and_doubles_nothing()
+    {
+        await using var system = await StartChainAsync("f_nats");
+
+        await system.Nats.RestartAsync(Ct);
+
+        await WaitForProgressAsync(system, "after the NATS restart");
+        await Ledger.QuiesceAndCheckAsync(system, Settle);
+    }
+
+    [Fact(Explicit = true)]
+    public async Task Postgres_restart_in_the_middle_of_a_burst_loses_and_doubles_nothing()
+    {
+        await using var postgres = await PostgresServer.StartAsync(Ct);
+        await using var system = await StartChainAsync("f_pg", postgres);
+
+        await postgres.RestartAsync(Ct);
+        Npgsql.NpgsqlConnection.ClearAllPools();
+
+        await WaitForProgressAsync(system, "after the PostgreSQL restart");
+        await Ledger.QuiesceAndCheckAsync(system, Settle);
+    }
+
+    [Fact]
+    public async Task A_frozen_worker_past_its_lease_is_lost_and_its_late_report_changes_nothing()
+    {
+        await using var system = await DjagSystem.StartAsync(servers, "f_zombie");
+        var zombie = system.StartWorker();
+        await system.StartBeatAsync();
+        await system.ApplyAsync(new ScheduleChange
+        {
+            Tasks =
+            [
+                TestDatabase.Task("slow", "0 0 0 1 1 *") with
+                {
+                    Task = "djag.sleep", Kwargs = """{"seconds": 2}""", MaxRetries = 1, CronBase = Instant.FromUtc(2025, 12, 31, 23, 0),
+                },
+            ],
+        });
+        await system.WaitForRunsAsync(r => r.Any(x => x.State == RunStates.Running), TimeSpan.FromSeconds(30), "the run started");
+
+        zombie.Freeze();
+        system.StartWorker();
+        await system.WaitForRunsAsync(r => r.Any(x => x.Outcome == RunOutcomes.Lost), TimeSpan.FromSeconds(30), "the frozen worker's run was declared lost");
+        zombie.Thaw();
+
+        var runs = await system.WaitForRunsAsync(r => r.Any(x => x is { Attempt: 2, Outcome: RunOutcomes.Success }), TimeSpan.FromSeconds(30), "the retry succeeded");
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct); // the zombie finishes its sleep and reports
+        runs = await system.RunsAsync();
+        Assert.Equal(RunOutcomes.Lost, Assert.Single(runs, r => r.Attempt == 1).Outcome);
+        Assert.Empty(await Ledger.ProblemsAsync(system));
+    }
+
+    [Fact]
+    public async Task A_run_committed_by_a_beat_that_died_before_publishing_is_published_by_the_next_beat()
+    {
+        await using var system = await DjagSystem.StartAsync(servers, "f_unpublished");
+        system.StartWorker();
+        await system.ApplyAsync(new ScheduleChange { Tasks = [TestDatabase.Task("once", "0 0 0 1 1 *") with { Task = "djag.echo", CronBase = Instant.FromUtc(2026, 6, 1, 0, 0) }] });
+
+        // What a beat leaves when it is killed between its commit and its publish: a dispatched run nobody heard of.
+        var cron = Instant.FromUtc(2026, 1, 1, 0, 0);
+        await system.Database.ExecuteAsync($"""
+            INSERT INTO djag.runs (task_id, cron, attempt, origin, state, dispatched_at)
+            SELECT id, '{cron}', 1, 'cron', 'dispatched', now() - interval '10 seconds' FROM djag.periodic_tasks;
+            UPDATE djag.periodic_tasks SET running = 1;
+            """);
+        await system.StartBeatAsync();
+
+        var run = Assert.Single(await system.WaitForRunsAsync(r => r.All(DjagSystem.IsFinal), TimeSpan.FromSeconds(30), "the orphaned run ran"));
+        Assert.Equal((cron, RunOutcomes.Success), (run.Cron, run.Outcome));
+    }
+
+    [Fact(Explicit = true)]
+    public async Task Schedule_edits_a_new_dependency_and_a_deleted_task_while_runs_are_in_flight()
+    {
+        await using var system = await StartChainAsync("f_edits");
+
+        await system.ApplyAsync(new ScheduleChange
+        {
+            Tasks = [TestDatabase.Task("audit", "* * * * * *") with { Task = "djag.sleep", Kwargs = """{"seconds": 0.2}""" }],
+            Dependencies = [new DependencyEdit("audit", "load")],
+        });
+        await system.ApplyAsync(new ScheduleChange { Tasks = [Chain()[0] with { Crontab = TestDatabase.Every("*/2 * * * * *") }] });
+        await system.WaitForRunsAsync(r => r.Any(x => x.Task == "audit" && x.Outcome == RunOutcomes.Success), TimeSpan.FromSeconds(30), "audit ran after load");
+        await system.ApplyAsync(new ScheduleChange { DeletedDependencies = [new DependencyKey("audit", "load")], DeletedTasks = ["audit"] });
+
+        await WaitForProgressAsync(system, "after the edits");
+        await Ledger.QuiesceAndCheckAsync(system, Settle);
+    }
+
+    [Fact(Explicit = true)]
+    public async Task Garbage_in_the_reports_bucket_is_logged_and_the_beat_goes_on()
+    {
+        await using var system = await StartChainAsync("f_garbage");
+        await using (var nats = new NatsClient(system.Nats.Url))
+        {
+            var store = await nats.CreateKeyValueStoreContext().GetStoreAsync(DjagNames.RunReportsBucket, Ct);
+            await store.PutAsync("999999", "{not json"u8.ToArray(), cancellationToken: Ct);
+            await store.PutAsync("999998", """{"run_id": 999998, "state": "finished"}"""u8.ToArray(), cancellationToken: Ct);
+            await store.PutAsync("not-a-run", new byte[] { 0xff, 0x00 }, cancellationToken: Ct);
+        }
+
+        await WaitForProgressAsync(system, "after the garbage");
+        await Ledger.QuiesceAndCheckAsync(system, Settle);
+    }
+
+    private static TaskEdit[] Chain() =>
+    [
+        TestDatabase.Task("extract", "* * * * * *") with { Task = "djag.sleep", Kwargs = """{"seconds": 0.2}""" },
+        TestDatabase.Task("transform", "* * * * * *") with { Task = "djag.echo" },
+        TestDatabase.Task("load", "* * * * * *") with { Task = "djag.echo" },
+    ];
+
+    /// <summary>Beat and two workers as processes, running the chain until a few cycles completed.</summary>
+    private async Task<DjagSystem> StartChainAsync(string prefix, PostgresServer? postgres = null)
+    {
+        var system = await DjagSystem.StartAsync(servers, prefix, postgres);
+        try
+        {
+            system.StartWorker();
+            system.StartWorker();
+            system.StartBeatProcess();
+            await system.ApplyAsync(new ScheduleChange
+            {
+                Tasks = Chain(),
+                Dependencies = [new DependencyEdit("transform", "extract"), new DependencyEdit("load", "transform")],
+            });
+            await WaitForProgressAsync(system, "before the fault");
+            return system;
+        }
+        catch
+        {
+            await system.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Waits until three more loads succeeded: the whole chain works.</summary>
+    private static async Task WaitForProgressAsync(DjagSystem system, string when)
+    {
+        var done = (await system.RunsAsync()).Count(r => r is { Task: "load", Outcome: RunOutcomes.Success });
+        await system.WaitForRunsAsync(r => r.Count(x => x is { Task: "load", Outcome: RunOutcomes.Success }) >= done + 3, TimeSpan.FromSeconds(60), $"the chain ran {when}");
+    }
+}

@@ -1,4 +1,5 @@
 using Djag.Cli;
+using Djag.IntegrationTests.Infrastructure;
 using Djag.IntegrationTests.Persistence;
 
 namespace Djag.IntegrationTests.Apply;
@@ -17,17 +18,6 @@ internal static class ApplyRunner
         return new ApplyRun(exitCode, output.ToString().ReplaceLineEndings("\n"), error.ToString().ReplaceLineEndings("\n"));
     }
 
-    /// <summary>A file of the repository's examples/ folder, found by walking up from the test binaries to djag.sln.</summary>
-    public static string Example(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "djag.sln")))
-            {
-                return Path.Combine(dir.FullName, "examples", name);
-            }
-        }
-
-        throw new InvalidOperationException($"djag.sln not found above {AppContext.BaseDirectory}");
-    }
+    /// <summary>A file of the repository's examples/ folder.</summary>
+    public static string Example(string name) => Repository.File("examples", name);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Djag.IntegrationTests.Infrastructure;
 using Djag.Persistence.Runs;
 using Djag.TestKit;
 using Npgsql;
@@ -73,7 +74,7 @@ public sealed class DevScriptTests : IAsyncDisposable
 
     private async Task<(int Code, string Output)> RunScript(string script, TimeSpan timeout)
     {
-        var info = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot(), "deploy", "dev", script)])
+        var info = new ProcessStartInfo("bash", [Repository.File("deploy", "dev", script)])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -101,15 +102,4 @@ public sealed class DevScriptTests : IAsyncDisposable
     }
 
     private static string FreePort() => ProcessRunner.FreeLoopbackPort().ToString(CultureInfo.InvariantCulture);
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "djag.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("not inside the Djag checkout");
-    }
 }

@@ -17,13 +17,21 @@ namespace Djag.Beat.Dispatch;
 /// fire to be recovered by the other beat. A batch that fails is evaluated again task by task, so one task
 /// that cannot be evaluated holds up no other.
 /// </remarks>
-internal sealed partial class Evaluations(Dispatcher dispatcher, ILogger<Evaluations> logger) : BackgroundService, IDueTaskHandler
+/// <param name="evaluate">Evaluates a batch: <see cref="Dispatcher.EvaluateAsync"/>.</param>
+/// <param name="concurrency">Batches evaluated at once: one gathers (or waits on PostgreSQL) while another runs.</param>
+/// <param name="logger">The logger.</param>
+internal sealed partial class Evaluations(
+    Func<IReadOnlyCollection<string>, CancellationToken, Task> evaluate,
+    int concurrency,
+    ILogger<Evaluations> logger) : BackgroundService, IDueTaskHandler
 {
     /// <summary>The most tasks one transaction locks and evaluates.</summary>
     internal const int MaxBatch = 500;
 
-    /// <summary>Batches evaluated at once: one gathers (or waits on PostgreSQL) while another runs.</summary>
-    private const int Concurrency = 2;
+    public Evaluations(Dispatcher dispatcher, ILogger<Evaluations> logger)
+        : this(dispatcher.EvaluateAsync, 2, logger)
+    {
+    }
 
     private readonly Lock _gate = new();
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -51,7 +59,7 @@ internal sealed partial class Evaluations(Dispatcher dispatcher, ILogger<Evaluat
     public Task EvaluateAsync(IEnumerable<string> names) => Task.WhenAll(names.Select(EvaluateAsync));
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(() => EvaluateBatchesAsync(stoppingToken), stoppingToken)));
+        Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(() => EvaluateBatchesAsync(stoppingToken), stoppingToken)));
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -108,7 +116,7 @@ internal sealed partial class Evaluations(Dispatcher dispatcher, ILogger<Evaluat
 
         try
         {
-            await dispatcher.EvaluateAsync(batch.Keys, ct);
+            await evaluate(batch.Keys, ct);
             foreach (var done in batch.Values)
             {
                 done.TrySetResult();

@@ -39,6 +39,32 @@ public sealed class DjagDbContext(DbContextOptions<DjagDbContext> options) : DbC
             .SqlQueryRaw<long>($"SELECT nextval('{Schema}.{EventMarks}') AS \"Value\"")
             .SingleAsync(cancellationToken);
 
+    /// <summary>Draws <paramref name="count"/> event marks in one round trip, in ascending order, in the caller's transaction.</summary>
+    public async Task<IReadOnlyList<long>> NextMarksAsync(int count, CancellationToken cancellationToken = default) =>
+        count == 0
+            ? []
+            : await Database
+                .SqlQueryRaw<long>($"SELECT nextval('{Schema}.{EventMarks}') AS \"Value\" FROM generate_series(1, {{0}})", count)
+                .ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// Locks the rows of the named tasks that exist until the caller's transaction ends, in id order (so two
+    /// transactions locking overlapping sets never deadlock), and loads them with their crontabs.
+    /// </summary>
+    public async Task<List<PeriodicTask>> LockTasksAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken = default)
+    {
+        var list = names as string[] ?? [.. names];
+        await Database.ExecuteSqlAsync($"SELECT 1 FROM djag.periodic_tasks WHERE name = ANY({list}) ORDER BY id FOR UPDATE", cancellationToken);
+        return await PeriodicTasks.Include(t => t.Crontab).Where(t => list.Contains(t.Name)).OrderBy(t => t.Id).ToListAsync(cancellationToken);
+    }
+
+    /// <inheritdoc cref="LockTasksAsync(IReadOnlyCollection{string}, CancellationToken)"/>
+    public async Task<List<PeriodicTask>> LockTasksAsync(long[] ids, CancellationToken cancellationToken = default)
+    {
+        await Database.ExecuteSqlAsync($"SELECT 1 FROM djag.periodic_tasks WHERE id = ANY({ids}) ORDER BY id FOR UPDATE", cancellationToken);
+        return await PeriodicTasks.Include(t => t.Crontab).Where(t => ids.Contains(t.Id)).OrderBy(t => t.Id).ToListAsync(cancellationToken);
+    }
+
     /// <summary>
     /// Locks a task's row until the caller's transaction ends and loads it with its crontab, so the
     /// evaluations and bookkeeping of one task never interleave, in one beat or across several.

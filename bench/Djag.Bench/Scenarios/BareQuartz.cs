@@ -41,10 +41,10 @@ internal sealed class BareQuartz : IAsyncDisposable
                 scheduler.InstanceName = "bench-quartz";
                 scheduler.InstanceId = "bench-quartz-1";
                 scheduler.IdleWaitTime = TimeSpan.FromSeconds(5);
-                scheduler.MaxBatchSize = 16;
+                scheduler.MaxBatchSize = 100;
                 scheduler.BatchTriggerAcquisitionFireAheadTimeWindow = TimeSpan.FromMilliseconds(500);
             });
-            quartz.UseDefaultThreadPool(16);
+            quartz.UseDefaultThreadPool(100);
             quartz.UsePersistentStore(store =>
             {
                 store.UsePostgres(NpgsqlFactory.Instance, connectionString);

@@ -25,7 +25,7 @@ internal sealed partial class ChangeListener(
     IOptions<ConnectionOptions> connection,
     IOptions<BeatOptions> options,
     TaskTimer timer,
-    Dispatcher dispatcher,
+    Evaluations evaluations,
     TimeProvider time,
     ILogger<ChangeListener> logger) : BackgroundService
 {
@@ -95,7 +95,6 @@ internal sealed partial class ChangeListener(
             if (timings.TryGetValue(name, out var timing))
             {
                 await timer.ScheduleAsync(timing, ct);
-                await dispatcher.EvaluateAsync(name, ct);
             }
             else
             {
@@ -103,6 +102,7 @@ internal sealed partial class ChangeListener(
             }
         }
 
+        await evaluations.EvaluateAsync(timings.Keys);
         return consumed;
     }
 

@@ -1,6 +1,5 @@
 using Djag.Beat.Hosting;
 using Djag.Beat.Telemetry;
-using Djag.Beat.Timing;
 using Djag.Persistence;
 using Djag.Persistence.Runs;
 using Djag.Persistence.Schedules;
@@ -11,82 +10,91 @@ using NodaTime;
 namespace Djag.Beat.Dispatch;
 
 /// <summary>
-/// Asks the core what a task does now and carries it out: records skipped and coalesced events, inserts
-/// the run of a due event and publishes it. Called when its trigger fires, when a run of the task or of
-/// a dependee completes, and when its schedule changes — never by polling.
+/// Asks the core what tasks do now and carries it out: records skipped and coalesced events, inserts the
+/// runs of due events and publishes them. Called (through <see cref="Evaluations"/>) when a trigger fires,
+/// when a run of the task or of a dependee completes, and when its schedule changes — never by polling.
 /// </summary>
 /// <remarks>
-/// Each evaluation holds the task's row lock, so two beats on one database evaluate a task one after
-/// the other, and the unique (task, cron, attempt) index makes a second insert of an event impossible.
+/// A batch of tasks is evaluated in one transaction that holds their row locks, so two beats on one database
+/// evaluate a task one after the other, and the unique (task, cron, attempt) index makes a second insert of an
+/// event impossible. Evaluating a batch from one snapshot is the same as evaluating its tasks one by one: an
+/// evaluation writes only its own task's state, and reads of other tasks only their completion marks, which
+/// only reports change.
 /// </remarks>
 internal sealed partial class Dispatcher(
     IDbContextFactory<DjagDbContext> factory,
     RunPublisher publisher,
     BeatMetrics metrics,
     TimeProvider time,
-    ILogger<Dispatcher> logger) : IDueTaskHandler
+    ILogger<Dispatcher> logger)
 {
     /// <summary>Bounds one catch-up burst, so a long backlog cannot starve other work; the trigger fires again.</summary>
-    private const int MaxDispatchesPerCall = 1000;
+    private const int MaxRounds = 1000;
 
-    public Task OnDueAsync(string taskName, Instant scheduledFireTime, Instant actualFireTime, CancellationToken cancellationToken) =>
-        EvaluateAsync(taskName, cancellationToken);
-
-    public async Task EvaluateAsync(string taskName, CancellationToken ct)
+    /// <summary>Evaluates the named tasks until none has another event due at once (catch-up).</summary>
+    public async Task EvaluateAsync(IReadOnlyCollection<string> names, CancellationToken ct)
     {
-        for (var i = 0; i < MaxDispatchesPerCall; i++)
+        for (var round = 0; round < MaxRounds && names.Count > 0; round++)
         {
-            if (!await EvaluateOnceAsync(taskName, ct))
-            {
-                return;
-            }
+            names = await EvaluateOnceAsync(names, ct);
         }
     }
 
-    /// <summary>One decision; true when the core says another event is due at once (catch-up).</summary>
-    private async Task<bool> EvaluateOnceAsync(string name, CancellationToken ct)
+    /// <summary>One decision per task; returns the tasks for which the core says another event is due at once.</summary>
+    private async Task<IReadOnlyCollection<string>> EvaluateOnceAsync(IReadOnlyCollection<string> names, CancellationToken ct)
     {
-        await using var db = await factory.CreateDbContextAsync(ct);
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var task = await db.LockTaskAsync(name, ct);
-        if (task is null || !task.Enabled)
+        var dispatched = new List<(Run Run, PeriodicTask Task)>();
+        var again = new List<string>();
+        await using (var db = await factory.CreateDbContextAsync(ct))
         {
-            return false;
-        }
-
-        var now = Instant.FromDateTimeOffset(time.GetUtcNow());
-        var definition = task.ToDefinition();
-        var state = task.State.ToCore();
-        var decision = (await db.LoadEvaluationInputAsync(task, ct)).Evaluate(task, now);
-
-        RecordMisfires(db, task, definition, decision, now);
-        Run? run = null;
-        long mark = 0;
-        if (decision is TaskDecision.Dispatch dispatch)
-        {
-            mark = await db.NextMarkAsync(ct);
-            run = new Run { TaskId = task.Id, Cron = dispatch.Event, State = RunStates.Dispatched, DispatchedAt = now };
-            db.Runs.Add(run);
-        }
-
-        task.State.Assign(TaskBookkeeping.Apply(state, decision, now, mark));
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
-        metrics.Evaluated(task, decision, run);
-
-        if (run is null)
-        {
-            if (decision is TaskDecision.Wait wait)
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var tasks = (await db.LockTasksAsync(names, ct)).Where(t => t.Enabled).ToList();
+            var inputs = await db.LoadEvaluationInputsAsync(tasks, ct);
+            var now = Instant.FromDateTimeOffset(time.GetUtcNow());
+            var decisions = tasks.Select(t => (Task: t, Decision: inputs[t.Id].Evaluate(t, now))).ToList();
+            var marks = await db.NextMarksAsync(decisions.Count(d => d.Decision is TaskDecision.Dispatch), ct);
+            var runs = new Run?[decisions.Count];
+            var next = 0;
+            for (var i = 0; i < decisions.Count; i++)
             {
-                LogWaiting(logger, name, wait.Event, string.Join("; ", wait.Reasons));
+                var (task, decision) = decisions[i];
+                RecordMisfires(db, task, task.ToDefinition(), decision, now);
+                long mark = 0;
+                if (decision is TaskDecision.Dispatch dispatch)
+                {
+                    mark = marks[next++];
+                    runs[i] = new Run { TaskId = task.Id, Cron = dispatch.Event, State = RunStates.Dispatched, DispatchedAt = now };
+                    db.Runs.Add(runs[i]!);
+                }
+
+                task.State.Assign(TaskBookkeeping.Apply(task.State.ToCore(), decision, now, mark));
             }
 
-            return false;
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            for (var i = 0; i < decisions.Count; i++)
+            {
+                var (task, decision) = decisions[i];
+                metrics.Evaluated(task, decision, runs[i]);
+                if (runs[i] is { } run)
+                {
+                    LogDispatched(logger, task.Name, run.Cron, run.Id, now - run.Cron);
+                    dispatched.Add((run, task));
+                    if (decision.NextEvaluationAt is { } at && at <= now)
+                    {
+                        again.Add(task.Name);
+                    }
+                }
+                else if (decision is TaskDecision.Wait wait)
+                {
+                    LogWaiting(logger, task.Name, wait.Event, string.Join("; ", wait.Reasons));
+                }
+            }
         }
 
-        LogDispatched(logger, name, run.Cron, run.Id, now - run.Cron);
-        await publisher.PublishAsync(run, task, ct);
-        return decision.NextEvaluationAt is { } next && next <= now;
+        // Published together, so their acknowledgements come back in one round trip rather than one each.
+        await Task.WhenAll(dispatched.Select(d => publisher.PublishAsync(d.Run, d.Task, ct)));
+        return again;
     }
 
     private static void RecordMisfires(DjagDbContext db, PeriodicTask task, TaskDefinition definition, TaskDecision decision, Instant now)

@@ -35,11 +35,15 @@ internal static class BeatHostBuilderExtensions
         builder.AddDjagTelemetry("djag-beat", BeatTelemetry.Name);
         services.AddMetrics();
         services.AddSingleton<BeatMetrics>();
-        services.AddDjagTiming(connectionString, timing => builder.Configuration.GetSection("Timing").Bind(timing));
 
+        // Evaluations start before Quartz and stop after it, so no fire waits on an evaluation that was stopped.
         services.AddSingleton<RunPublisher>();
         services.AddSingleton<Dispatcher>();
-        services.AddSingleton<IDueTaskHandler>(sp => sp.GetRequiredService<Dispatcher>());
+        services.AddSingleton<Evaluations>();
+        services.AddSingleton<IDueTaskHandler>(sp => sp.GetRequiredService<Evaluations>());
+        services.AddHostedService(sp => sp.GetRequiredService<Evaluations>());
+        services.AddDjagTiming(connectionString, timing => builder.Configuration.GetSection("Timing").Bind(timing));
+
         services.AddSingleton<ReportApplier>();
         services.AddSingleton<RunSupervisor>();
         services.AddHostedService<ChangeListener>();

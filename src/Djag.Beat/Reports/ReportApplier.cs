@@ -12,64 +12,82 @@ using NodaTime;
 namespace Djag.Beat.Reports;
 
 /// <summary>
-/// Applies a worker's report to its run and the task's counters (semantics.md section 5) in one
-/// transaction, then re-evaluates the task and its dependers at once. A report is applied at most once:
+/// Applies workers' reports to their runs and the tasks' counters (semantics.md section 5), a batch in one
+/// transaction, then re-evaluates the tasks and their dependers at once. A report is applied at most once:
 /// the run's row lock and state decide, so two beats watching the same bucket, a replayed report or a
 /// late report from a worker whose run was declared lost change nothing.
 /// </summary>
+/// <remarks>
+/// Locks are taken runs first, then tasks, each in id order, so two beats applying overlapping batches
+/// wait for each other and never deadlock.
+/// </remarks>
 internal sealed partial class ReportApplier(
     IDbContextFactory<DjagDbContext> factory,
-    Dispatcher dispatcher,
+    Evaluations evaluations,
     BeatMetrics metrics,
     TimeProvider time,
     ILogger<ReportApplier> logger)
 {
-    public async Task ApplyAsync(RunReport report, CancellationToken ct)
+    public Task ApplyAsync(RunReport report, CancellationToken ct) => ApplyAsync([report], ct);
+
+    /// <summary>Applies the start reports, then the finish reports (a run's finish supersedes its start), then evaluates what they released.</summary>
+    public async Task ApplyAsync(IReadOnlyCollection<RunReport> reports, CancellationToken ct)
     {
-        var released = report.State switch
+        await StartAsync([.. reports.Where(r => r.State == RunReportStates.Started)], ct);
+        var finished = new Dictionary<long, RunReport>();
+        foreach (var report in reports.Where(r => r.State == RunReportStates.Finished))
         {
-            RunReportStates.Started => await StartAsync(report, ct),
-            RunReportStates.Finished => await FinishAsync(report.RunId, FinishedBy(report), ct),
-            _ => null,
-        };
-        using var hops = metrics.MeasureHops(released, report);
-        await EvaluateAsync(released, ct);
+            finished[report.RunId] = report;
+        }
+
+        var released = await FinishAsync([.. finished.Values.Select(r => (r.RunId, FinishedBy(r)))], ct);
+        foreach (var (runId, names) in released)
+        {
+            metrics.Released(names, finished[runId]);
+        }
+
+        await evaluations.EvaluateAsync(released.Values.SelectMany(names => names).Distinct(StringComparer.Ordinal));
     }
 
     /// <summary>Declares a run lost: its worker stopped heartbeating past the lease. A lost run releases its running count but resolves no dependency.</summary>
     public async Task LoseAsync(long runId, string why, CancellationToken ct)
     {
-        var released = await FinishAsync(runId, run =>
+        var released = await FinishAsync([(runId, run =>
         {
             run.Outcome = RunOutcomes.Lost;
             run.Error = why;
             run.FinishedAt = Now();
             return null;
-        }, ct);
-        if (released is not null)
+        })], ct);
+        if (released.TryGetValue(runId, out var names))
         {
             LogLost(logger, runId, why);
+            await evaluations.EvaluateAsync(names);
         }
-
-        await EvaluateAsync(released, ct);
     }
 
-    private async Task<IReadOnlyList<string>?> StartAsync(RunReport report, CancellationToken ct)
+    private async Task StartAsync(IReadOnlyList<RunReport> reports, CancellationToken ct)
     {
+        if (reports.Count == 0)
+        {
+            return;
+        }
+
         await using var db = await factory.CreateDbContextAsync(ct);
-        var updated = await db.Runs
-            .Where(r => r.Id == report.RunId && r.State == RunStates.Dispatched)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.State, RunStates.Running)
-                .SetProperty(r => r.Worker, report.Worker)
-                .SetProperty(r => r.StartedAt, Instant.FromDateTimeOffset(report.StartedAt)), ct);
-        if (updated > 0)
+        var ids = reports.Select(r => r.RunId).ToArray();
+        var workers = reports.Select(r => r.Worker).ToArray();
+        var starts = reports.Select(r => Instant.FromDateTimeOffset(r.StartedAt)).ToArray();
+        var updated = (await db.Database.SqlQuery<long>($"""
+            UPDATE djag.runs AS r SET state = {RunStates.Running}, worker = u.worker, started_at = u.started_at
+            FROM unnest({ids}, {workers}, {starts}) AS u(id, worker, started_at)
+            WHERE r.id = u.id AND r.state = {RunStates.Dispatched}
+            RETURNING r.id AS "Value"
+            """).ToListAsync(ct)).ToHashSet();
+        foreach (var report in reports.Where(r => updated.Contains(r.RunId)))
         {
             LogStarted(logger, report.RunId, report.Worker);
             await metrics.StartedAsync(db, report, ct);
         }
-
-        return null;
     }
 
     private Func<Run, RunOutcome?> FinishedBy(RunReport report) => run =>
@@ -86,58 +104,74 @@ internal sealed partial class ReportApplier(
     };
 
     /// <summary>
-    /// Moves an open run to finished with what <paramref name="finish"/> sets, and books it on the task:
-    /// a completion when it returns an outcome, else (lost) only the running count. Returns the tasks to
-    /// re-evaluate, or null when the run was already final.
+    /// Moves each open run to finished with what its function sets, and books it on its task: a completion
+    /// when the function returns an outcome, else (lost) only the running count. Returns, per run that was
+    /// open, the tasks to re-evaluate: its own (a freed max_running slot, a self future-dependency), then its dependers.
     /// </summary>
-    private async Task<IReadOnlyList<string>?> FinishAsync(long runId, Func<Run, RunOutcome?> finish, CancellationToken ct)
+    private async Task<Dictionary<long, IReadOnlyList<string>>> FinishAsync(IReadOnlyList<(long RunId, Func<Run, RunOutcome?> Finish)> finishes, CancellationToken ct)
     {
-        await using var db = await factory.CreateDbContextAsync(ct);
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var run = await db.Runs.FromSql($"SELECT * FROM djag.runs WHERE id = {runId} FOR UPDATE").SingleOrDefaultAsync(ct);
-        if (run is null || run.State is not (RunStates.Dispatched or RunStates.Running))
+        if (finishes.Count == 0)
         {
-            if (run is not null)
-            {
-                LogStale(logger, runId, run.State);
-            }
-
-            return null;
+            return [];
         }
 
-        var task = await db.LockTaskAsync(run.TaskId, ct);
-        run.State = RunStates.Finished;
-        var startUnseen = run.StartedAt is null;
-        var outcome = finish(run);
-        var now = Now();
-        var state = task.State.ToCore();
-        task.State.Assign(outcome is { } o
-            ? TaskBookkeeping.OnCompletion(state, run.Origin == RunOrigins.Manual ? null : run.Cron, now, await db.NextMarkAsync(ct), o)
-            : state with { Running = Math.Max(0, state.Running - 1), LastCronEnd = now });
-        if (outcome != RunOutcome.Success
-            && new RetryPolicy(task.MaxRetries, Duration.FromSeconds(task.RetryBackoff)).Decide(run.Attempt, now) is { Retry: true, At: { } at, NextAttempt: { } attempt })
+        await using var db = await factory.CreateDbContextAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var ids = finishes.Select(f => f.RunId).ToArray();
+        var runs = await db.Runs.FromSql($"SELECT * FROM djag.runs WHERE id = ANY({ids}) ORDER BY id FOR UPDATE").ToListAsync(ct);
+        foreach (var stale in runs.Where(r => r.State is not (RunStates.Dispatched or RunStates.Running)))
         {
-            // The retry is a row now, so no restart forgets it; the supervisor dispatches it when it is due.
-            db.Runs.Add(new Run { TaskId = task.Id, Cron = run.Cron, Attempt = attempt, Origin = RunOrigins.Retry, State = RunStates.Scheduled, NotBefore = at });
-            LogRetryScheduled(logger, run.Id, attempt, at);
+            LogStale(logger, stale.Id, stale.State);
+        }
+
+        runs.RemoveAll(r => r.State is not (RunStates.Dispatched or RunStates.Running));
+        if (runs.Count == 0)
+        {
+            return [];
+        }
+
+        var tasks = (await db.LockTasksAsync(runs.Select(r => r.TaskId).Distinct().ToArray(), ct)).ToDictionary(t => t.Id);
+        var marks = await db.NextMarksAsync(runs.Count, ct);
+        var finish = finishes.ToDictionary(f => f.RunId, f => f.Finish);
+        var now = Now();
+        var startUnseen = new HashSet<long>();
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var run = runs[i];
+            var task = tasks[run.TaskId];
+            var unseen = run.StartedAt is null;
+            run.State = RunStates.Finished;
+            var outcome = finish[run.Id](run);
+            if (unseen && outcome is not null)
+            {
+                startUnseen.Add(run.Id);
+            }
+
+            var state = task.State.ToCore();
+            task.State.Assign(outcome is { } o
+                ? TaskBookkeeping.OnCompletion(state, run.Origin == RunOrigins.Manual ? null : run.Cron, now, marks[i], o)
+                : state with { Running = Math.Max(0, state.Running - 1), LastCronEnd = now });
+            if (outcome != RunOutcome.Success
+                && new RetryPolicy(task.MaxRetries, Duration.FromSeconds(task.RetryBackoff)).Decide(run.Attempt, now) is { Retry: true, At: { } at, NextAttempt: { } attempt })
+            {
+                // The retry is a row now, so no restart forgets it; the supervisor dispatches it when it is due.
+                db.Runs.Add(new Run { TaskId = task.Id, Cron = run.Cron, Attempt = attempt, Origin = RunOrigins.Retry, State = RunStates.Scheduled, NotBefore = at });
+                LogRetryScheduled(logger, run.Id, attempt, at);
+            }
         }
 
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
-        metrics.Finished(task, run, startUnseen && outcome is not null);
-
-        // The task itself (a freed max_running slot, a self future-dependency) and every depender.
-        var dependers = await db.TaskDependencies.Where(d => d.DependeeId == task.Id && d.DependerId != task.Id)
-            .Select(d => d.Depender.Name).ToListAsync(ct);
-        return [task.Name, .. dependers];
-    }
-
-    private async Task EvaluateAsync(IReadOnlyList<string>? tasks, CancellationToken ct)
-    {
-        foreach (var name in tasks ?? [])
+        foreach (var run in runs)
         {
-            await dispatcher.EvaluateAsync(name, ct);
+            metrics.Finished(tasks[run.TaskId], run, startUnseen.Contains(run.Id));
         }
+
+        var taskIds = tasks.Keys.ToArray();
+        var dependers = (await db.TaskDependencies.Where(d => taskIds.Contains(d.DependeeId) && d.DependerId != d.DependeeId)
+            .Select(d => new { d.DependeeId, Depender = d.Depender.Name }).ToListAsync(ct))
+            .ToLookup(d => d.DependeeId, d => d.Depender);
+        return runs.ToDictionary(r => r.Id, r => (IReadOnlyList<string>)[tasks[r.TaskId].Name, .. dependers[r.TaskId]]);
     }
 
     private Instant Now() => Instant.FromDateTimeOffset(time.GetUtcNow());

@@ -5,7 +5,10 @@ using NATS.Client.KeyValueStore;
 
 namespace Djag.Beat.Reports;
 
-/// <summary>Watches the run-reports bucket and applies each report as it arrives.</summary>
+/// <summary>
+/// Watches the run-reports bucket and applies the reports as they arrive: those that arrived while the
+/// previous batch was applied are applied together.
+/// </summary>
 internal sealed partial class ReportWatcher(
     INatsKVContext kv,
     ReportApplier applier,
@@ -13,6 +16,9 @@ internal sealed partial class ReportWatcher(
     TimeProvider time,
     ILogger<ReportWatcher> logger) : BackgroundService
 {
+    /// <summary>The most reports applied in one transaction.</summary>
+    private const int MaxBatch = 500;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var retry = TimeSpan.FromMilliseconds(200);
@@ -28,16 +34,24 @@ internal sealed partial class ReportWatcher(
                 var pending = updates.MoveNextAsync();
                 await supervisor.ReconcileAsync(stoppingToken);
                 retry = TimeSpan.FromMilliseconds(200);
+                var batch = new List<RunReport>();
                 while (await pending)
                 {
                     var entry = updates.Current;
-                    if (entry.Operation == NatsKVOperation.Put && entry.Value is { } value)
+                    if (entry.Operation == NatsKVOperation.Put && entry.Value is { } value && Parse(entry.Key, value) is { } report)
                     {
-                        await ApplyAsync(entry.Key, value, stoppingToken);
+                        batch.Add(report);
                     }
 
                     pending = updates.MoveNextAsync();
+                    if (!pending.IsCompleted || batch.Count >= MaxBatch)
+                    {
+                        await applier.ApplyAsync(batch, stoppingToken);
+                        batch.Clear();
+                    }
                 }
+
+                await applier.ApplyAsync(batch, stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -48,7 +62,7 @@ internal sealed partial class ReportWatcher(
         }
     }
 
-    internal async Task ApplyAsync(string key, byte[] value, CancellationToken ct)
+    internal RunReport? Parse(string key, byte[] value)
     {
         RunReport? report;
         try
@@ -58,16 +72,16 @@ internal sealed partial class ReportWatcher(
         catch (JsonException ex)
         {
             LogBadReport(logger, key, ex.Message);
-            return;
+            return null;
         }
 
         if (report is null || DjagNames.RunKey(report.RunId) != key)
         {
             LogBadReport(logger, key, "the report does not name the run of its key");
-            return;
+            return null;
         }
 
-        await applier.ApplyAsync(report, ct);
+        return report;
     }
 
     [LoggerMessage(EventId = BeatEventIds.BadReport, Level = LogLevel.Warning, Message = "Ignored a malformed report under key {Key}: {Problem}")]

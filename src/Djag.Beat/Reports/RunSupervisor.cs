@@ -64,6 +64,7 @@ internal sealed partial class RunSupervisor(
     public async Task ReconcileAsync(CancellationToken ct)
     {
         var store = await kv.GetStoreAsync(DjagNames.RunReportsBucket, ct);
+        var reports = new List<RunReport>();
         foreach (var runId in await OpenRunsAsync(ct))
         {
             try
@@ -71,7 +72,7 @@ internal sealed partial class RunSupervisor(
                 var entry = await store.GetEntryAsync<byte[]>(DjagNames.RunKey(runId), cancellationToken: ct);
                 if (entry.Value is { } value && JsonSerializer.Deserialize(value, DjagJsonContext.Default.RunReport) is { } report)
                 {
-                    await applier.ApplyAsync(report, ct);
+                    reports.Add(report);
                 }
             }
             catch (NatsKVKeyNotFoundException)
@@ -85,6 +86,7 @@ internal sealed partial class RunSupervisor(
             }
         }
 
+        await applier.ApplyAsync(reports, ct);
         await dispatcher.RepublishDispatchedAsync(Duration.FromSeconds(5), ct);
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Djag.Contracts;
 using Djag.Persistence;
@@ -21,8 +22,8 @@ internal sealed class BeatMetrics
     /// <summary>A hop is a report, a transaction and a publish: milliseconds, seconds when something is wrong.</summary>
     private static readonly double[] HopBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-    /// <summary>The dependers a finish report released, for the evaluations that follow it in the same flow.</summary>
-    private static readonly AsyncLocal<HopScope?> CurrentHop = new();
+    /// <summary>Per depender, the finish that released it last, until its next evaluation consumes it.</summary>
+    private readonly ConcurrentDictionary<string, Release> _released = new(StringComparer.Ordinal);
 
     private readonly Histogram<double> _lateness;
     private readonly Histogram<double> _hop;
@@ -54,6 +55,7 @@ internal sealed class BeatMetrics
     /// <summary>Records a committed decision of <paramref name="task"/>; <paramref name="run"/> is the run it dispatched, if any.</summary>
     public void Evaluated(PeriodicTask task, TaskDecision decision, Run? run)
     {
+        _released.TryRemove(task.Name, out var released);
         var name = new KeyValuePair<string, object?>("task", task.Name);
         if (decision.Skipped.Count > 0)
         {
@@ -76,9 +78,9 @@ internal sealed class BeatMetrics
         }
 
         Dispatched(task, run);
-        if (CurrentHop.Value is { } hop && run.DispatchedAt is { } dispatchedAt && hop.Release(task.Name))
+        if (released is not null && run.DispatchedAt is { } dispatchedAt)
         {
-            _hop.Record(Seconds(dispatchedAt - hop.FinishedAt), name, new("dependee", hop.Dependee));
+            _hop.Record(Seconds(dispatchedAt - released.FinishedAt), name, new("dependee", released.Dependee));
         }
     }
 
@@ -133,37 +135,25 @@ internal sealed class BeatMetrics
     }
 
     /// <summary>
-    /// While the returned scope lives, a dispatch of one of the dependers that a finish report released
-    /// (<paramref name="released"/>: the finished task, then its dependers) is measured as a hop from the
-    /// report's finish. Null when there is nothing to measure.
+    /// Notes the dependers a finish report released (<paramref name="released"/>: the finished task, then its
+    /// dependers), so that the dispatch their next evaluation makes is measured as a hop from the report's finish.
     /// </summary>
-    public IDisposable? MeasureHops(IReadOnlyList<string>? released, RunReport report)
+    public void Released(IReadOnlyList<string>? released, RunReport report)
     {
         if (!_hop.Enabled || released is not [var dependee, _, ..] || report.FinishedAt is not { } finishedAt)
         {
-            return null;
+            return;
         }
 
-        var outer = CurrentHop.Value;
-        CurrentHop.Value = new HopScope(dependee, Instant.FromDateTimeOffset(finishedAt), [.. released.Skip(1)]);
-        return new Restore(() => CurrentHop.Value = outer);
+        var release = new Release(dependee, Instant.FromDateTimeOffset(finishedAt));
+        foreach (var depender in released.Skip(1))
+        {
+            _released[depender] = release;
+        }
     }
 
     /// <summary>Negative lateness (a worker's clock ahead of the beat's) is recorded as 0, so the histogram's sum stays meaningful.</summary>
     private static double Seconds(Duration duration) => Math.Max(0, duration.TotalSeconds);
 
-    private sealed class HopScope(string dependee, Instant finishedAt, HashSet<string> dependers)
-    {
-        public string Dependee { get; } = dependee;
-
-        public Instant FinishedAt { get; } = finishedAt;
-
-        /// <summary>True the first time <paramref name="depender"/> is dispatched in this scope: one hop per depender and finish.</summary>
-        public bool Release(string depender) => dependers.Remove(depender);
-    }
-
-    private sealed class Restore(Action restore) : IDisposable
-    {
-        public void Dispose() => restore();
-    }
+    private sealed record Release(string Dependee, Instant FinishedAt);
 }

@@ -8,11 +8,10 @@ namespace Djag.Beat.Timing;
 /// <see cref="IDueTaskHandler"/>. All scheduling rules live behind the handler.
 /// </summary>
 /// <remarks>
-/// Non-concurrent so one task's fires reach the handler one at a time, also across a cluster.
-/// A failing handler is logged and the fire is over: rethrowing would only make Quartz refire or
+/// Fires of one task may overlap (the handler serializes a task's evaluations under its row lock), which spares
+/// the job store the blocking and unblocking of the task's trigger around each fire. A failing handler is logged and the fire is over: rethrowing would only make Quartz refire or
 /// retry, and the handler catches up from the task's pointer on its next fire anyway.
 /// </remarks>
-[DisallowConcurrentExecution]
 internal sealed partial class DueTaskJob(IDueTaskHandler handler, ILogger<DueTaskJob> logger) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)

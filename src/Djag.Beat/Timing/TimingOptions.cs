@@ -13,8 +13,9 @@ internal sealed class TimingOptions
     /// stops cleanly hands over at once.</summary>
     public TimeSpan CheckinMisfireThreshold { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Threads that run fires (each fire only calls the handler).</summary>
-    public int ThreadCount { get; set; } = 16;
+    /// <summary>Fires in flight at once. A fire only waits for its task's evaluation, which is gathered into a batch with
+    /// the others in flight, so this bounds the size of a batch of simultaneous fires rather than any thread use.</summary>
+    public int ThreadCount { get; set; } = 100;
 
     /// <summary>How late a fire may be before Quartz treats it as misfired; a misfired Djag trigger fires
     /// once at once, so this only decides when Quartz stops waiting for a thread and fires "now".</summary>
@@ -22,7 +23,7 @@ internal sealed class TimingOptions
 
     /// <summary>Triggers acquired per round, so many tasks due on the same second fire in one round; at most
     /// <see cref="ThreadCount"/> (Quartz refuses to hold more acquired triggers than it has threads).</summary>
-    public int MaxBatchSize { get; set; } = 16;
+    public int MaxBatchSize { get; set; } = 100;
 
     /// <summary>How far ahead of its fire time a trigger may be acquired into a batch.</summary>
     public TimeSpan BatchFireAheadWindow { get; set; } = TimeSpan.FromMilliseconds(500);

@@ -27,14 +27,24 @@ public static class EvaluationInputLoading
 {
     public static async Task<EvaluationInput> LoadEvaluationInputAsync(this DjagDbContext db, PeriodicTask task, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(task);
-        var edges = await db.TaskDependencies.AsNoTracking()
-            .Where(d => d.DependerId == task.Id)
-            .Select(d => new { Dependee = d.Dependee.Name, d.Dependee.Enabled, d.Dependee.State, d.FutureDepends, d.Condition, d.ChangeMark })
-            .ToListAsync(cancellationToken);
-        return new EvaluationInput(
-            [.. edges.Select(e => new DependencyEdge(task.Name, e.Dependee, e.FutureDepends, e.Condition, e.ChangeMark))],
-            edges.Where(e => e.Dependee != task.Name).ToDictionary(e => e.Dependee, e => new DependeeStatus(e.State.ToCore(), e.Enabled)));
+        return (await db.LoadEvaluationInputsAsync([task], cancellationToken))[task.Id];
+    }
+
+    /// <summary>The evaluation input of each task, by task id, in one query.</summary>
+    public static async Task<IReadOnlyDictionary<long, EvaluationInput>> LoadEvaluationInputsAsync(
+        this DjagDbContext db, IReadOnlyCollection<PeriodicTask> tasks, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(tasks);
+        var ids = tasks.Select(t => t.Id).ToArray();
+        var edges = (await db.TaskDependencies.AsNoTracking()
+            .Where(d => ids.Contains(d.DependerId))
+            .Select(d => new { d.DependerId, Dependee = d.Dependee.Name, d.Dependee.Enabled, d.Dependee.State, d.FutureDepends, d.Condition, d.ChangeMark })
+            .ToListAsync(cancellationToken))
+            .ToLookup(e => e.DependerId);
+        return tasks.ToDictionary(t => t.Id, t => new EvaluationInput(
+            [.. edges[t.Id].Select(e => new DependencyEdge(t.Name, e.Dependee, e.FutureDepends, e.Condition, e.ChangeMark))],
+            edges[t.Id].Where(e => e.Dependee != t.Name).ToDictionary(e => e.Dependee, e => new DependeeStatus(e.State.ToCore(), e.Enabled))));
     }
 }

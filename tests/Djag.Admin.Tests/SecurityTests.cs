@@ -73,6 +73,51 @@ public sealed class SecurityTests(AdminFixture fixture)
     }
 
     [Fact]
+    public async Task Html_and_sql_in_a_task_are_shown_as_text_and_a_nul_in_a_search_is_an_error_not_a_crash()
+    {
+        const string Name = "<script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\">";
+        const string Sql = "'; DROP TABLE djag.periodic_tasks; --";
+        await using var admin = await AdminApp.StartAsync(fixture, "escape");
+        var (password, _) = await admin.AddUsersAsync();
+        await using (var db = admin.Context())
+        {
+            var spec = new CrontabSpec(new CronFields("0", "*/5", "*", "*", "*", "*"), "UTC");
+            await new ScheduleService(db, TimeProvider.System).ApplyAsync(
+                new ScheduleChange { Tasks = [new TaskEdit { Name = Name, Task = Sql, Crontab = spec, Description = Name }] },
+                TestContext.Current.CancellationToken);
+        }
+
+        var page = await AdminApp.NewPageAsync(fixture);
+        var dialogs = 0;
+        page.Dialog += (_, dialog) =>
+        {
+            dialogs++;
+            _ = dialog.DismissAsync();
+        };
+        await admin.LogInAsync(page, AdminApp.AdminUser, password);
+
+        foreach (var path in new[] { "/tasks", "/tasks/details?name=" + Uri.EscapeDataString(Name), "/dag" })
+        {
+            await page.GotoAsync(admin.Url + path);
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            await Expect(page.Locator("body")).ToContainTextAsync(path == "/dag" ? "<script>window.pwned=1</script>" : Sql);
+            var html = await (await page.APIRequest.GetAsync(admin.Url + path)).TextAsync();
+            Assert.DoesNotContain("<script>window.pwned", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("<img src=x", html, StringComparison.Ordinal);
+            Assert.Null(await page.EvaluateAsync<int?>("window.pwned ?? null"));
+        }
+
+        await Expect(page.Locator("h1")).ToContainTextAsync("DAG");
+        await page.GotoAsync(admin.Url + "/tasks/details?name=" + Uri.EscapeDataString(Name));
+        await Expect(page.Locator("h1")).ToContainTextAsync(Name);
+        var search = await page.GotoAsync(admin.Url + "/tasks?search=a%00b");
+        Assert.True(search!.Status < 500, $"status {search.Status}");
+        await Expect(page.Locator(".errors")).ToContainTextAsync("NUL");
+        Assert.Equal(0, dialogs);
+        Assert.Equal(1, await admin.ScalarAsync("SELECT count(*) FROM djag.periodic_tasks"));
+    }
+
+    [Fact]
     public async Task A_read_only_user_sees_everything_but_has_no_write_buttons_and_writes_are_refused()
     {
         await using var admin = await AdminApp.StartAsync(fixture, "readonly");

@@ -25,6 +25,22 @@ internal static class TaskBodies
     /// <summary>The edit, or a <see cref="ScheduleValidationException"/> whose fields are the body's (e.g. "cron").</summary>
     public static TaskEdit ToEdit(TaskBody body)
     {
+        // The JSON fields are kept as the client sent them, escapes and all; text that cannot be written back out
+        // (a lone surrogate) or stored (a NUL) is refused here, naming its path.
+        var unstorable = new List<FieldError>();
+        foreach (var (field, value) in new[] { ("args", body.Args), ("kwargs", body.Kwargs), ("headers", body.Headers) })
+        {
+            if (value is { } element)
+            {
+                StorableText.Check(element, field, (path, message) => unstorable.Add(new FieldError(path, message)));
+            }
+        }
+
+        if (unstorable.Count > 0)
+        {
+            throw new ScheduleValidationException(unstorable);
+        }
+
         var file = new JsonObject { ["tasks"] = new JsonArray(JsonSerializer.SerializeToNode(body, EntryJson)) };
         var parsed = ScheduleFile.Parse(file.ToJsonString(), new ScheduleFileOptions(Format: ScheduleFileFormat.Json));
         if (parsed.Document is not { } document)

@@ -3,10 +3,12 @@ using System.Text.RegularExpressions;
 using Djag.Persistence.Operations;
 using Djag.Persistence.Schedules;
 using Djag.Scheduling;
+using Djag.Scheduling.ScheduleFiles;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
+using Npgsql;
 
 namespace Djag.Api.Problems;
 
@@ -31,8 +33,55 @@ internal static partial class ApiProblems
         OperationException e => Create(StatusOf(e.Kind), KindOf(e.Kind), e.Message, [new FieldError(e.Field, e.Message)]),
         ScheduleValidationException e => Create(StatusCodes.Status400BadRequest, Invalid, $"nothing was saved: {e.Errors.Count} problem(s) in the request", e.Errors),
         BadHttpRequestException e => FromBadRequest(e),
+        _ when DataException(exception) is { } e => Create(StatusCodes.Status400BadRequest, Invalid,
+            $"nothing was saved: the database refused a value ({e.MessageText})", [new FieldError("", e.MessageText)]),
         _ => null,
     };
+
+    /// <summary>
+    /// A PostgreSQL data exception (SQLSTATE class 22: a value out of range, too long, not storable) under
+    /// <paramref name="exception"/>: the input was bad, and the transaction that met it saved nothing. The checks of
+    /// the write path name the field before it comes to this; this is the net under them.
+    /// </summary>
+    private static PostgresException? DataException(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is PostgresException { SqlState: var state } postgres && state.StartsWith("22", StringComparison.Ordinal))
+            {
+                return postgres;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The first route value or query parameter holding text no task, run or setting can contain (a NUL, a lone
+    /// surrogate), which PostgreSQL would refuse as a parameter: refused before the endpoint runs, naming it.
+    /// </summary>
+    private static ProblemDetails? FromUnstorableParameter(HttpContext context)
+    {
+        foreach (var (name, value) in context.Request.RouteValues)
+        {
+            if (value is string text && StorableText.Problem(text) is { } problem)
+            {
+                return Create(StatusCodes.Status400BadRequest, Invalid, $"{name}: {problem}", [new FieldError(name, problem)]);
+            }
+        }
+
+        foreach (var (name, values) in context.Request.Query)
+        {
+            var problem = StorableText.Problem(name) is { } inName ? $"the parameter name {inName}"
+                : values.Select(v => v is null ? null : StorableText.Problem(v)).FirstOrDefault(p => p is not null);
+            if (problem is not null)
+            {
+                return Create(StatusCodes.Status400BadRequest, Invalid, $"{name}: {problem}", [new FieldError(name, problem)]);
+            }
+        }
+
+        return null;
+    }
 
     public static ProblemDetails Create(int status, string kind, string detail, IReadOnlyList<FieldError> errors)
     {
@@ -58,6 +107,12 @@ internal static partial class ApiProblems
             ?? throw new InvalidOperationException($"endpoint {endpoint.DisplayName} has no request delegate to wrap");
         endpoint.RequestDelegate = async context =>
         {
+            if (FromUnstorableParameter(context) is { } refused)
+            {
+                await WriteAsync(context, refused);
+                return;
+            }
+
             try
             {
                 await inner(context);
@@ -102,9 +157,47 @@ internal static partial class ApiProblems
         return Create(e.StatusCode, Invalid, e.Message, [new FieldError(parameter, e.Message)]);
     }
 
-    /// <summary>"$.grace_period" is the field grace_period; "$" is the body as a whole.</summary>
-    private static string FieldOfPath(string? path) =>
-        path is null || path == "$" ? "" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+    /// <summary>
+    /// "$.grace_period" is the field grace_period, "$['odd name']" the field odd name, "$.args[0]" args[0]; "$" is the
+    /// body as a whole.
+    /// </summary>
+    private static string FieldOfPath(string? path)
+    {
+        if (path is null || !path.StartsWith('$'))
+        {
+            return path ?? "";
+        }
+
+        var field = new System.Text.StringBuilder();
+        var rest = path.AsSpan(1);
+        while (rest.Length > 0)
+        {
+            if (rest.StartsWith("['") && rest.IndexOf("']") is > 1 and var end)
+            {
+                field.Append(field.Length == 0 ? "" : ".").Append(rest[2..end].ToString().Replace("\\'", "'", StringComparison.Ordinal));
+                rest = rest[(end + 2)..];
+            }
+            else if (rest[0] == '.')
+            {
+                var next = rest[1..].IndexOfAny('.', '[');
+                var name = next < 0 ? rest[1..] : rest[1..(next + 1)];
+                field.Append(field.Length == 0 ? "" : ".").Append(name);
+                rest = next < 0 ? [] : rest[(next + 1)..];
+            }
+            else if (rest[0] == '[' && rest.IndexOf(']') is > 0 and var close)
+            {
+                field.Append(rest[..(close + 1)]);
+                rest = rest[(close + 1)..];
+            }
+            else
+            {
+                field.Append(rest);
+                break;
+            }
+        }
+
+        return field.ToString();
+    }
 
     /// <summary>System.Text.Json appends the path and position to its messages; the path is the field already.</summary>
     private static string Cut(string message)

@@ -27,6 +27,11 @@ public sealed class DatabaseOperations(DjagDbContext db, TimeProvider time) : ID
         var tasks = db.PeriodicTasks.AsNoTracking().Include(t => t.Crontab).AsQueryable();
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
+            if (StorableText.Problem(query.Search) is { } problem)
+            {
+                throw OperationException.Invalid("search", $"the search text {problem}");
+            }
+
             var pattern = "%" + query.Search.Trim().Replace("\\", "\\\\", StringComparison.Ordinal)
                 .Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
             tasks = tasks.Where(t => EF.Functions.ILike(t.Name, pattern) || EF.Functions.ILike(t.Task, pattern));
@@ -329,11 +334,13 @@ public sealed class DatabaseOperations(DjagDbContext db, TimeProvider time) : ID
         return Summary(await db.PeriodicTasks.AsNoTracking().Include(t => t.Crontab).SingleAsync(t => t.Id == task.Id, ct), outcomes.GetValueOrDefault(task.Id));
     }
 
+    /// <summary>A name no task can have (a NUL, a lone surrogate) is not looked up: PostgreSQL refuses such a parameter.</summary>
     private async Task<PeriodicTask> FindTaskAsync(string name, CancellationToken ct) =>
-        await db.PeriodicTasks.AsNoTracking().Include(t => t.Crontab).SingleOrDefaultAsync(t => t.Name == name, ct)
+        StorableText.Problem(name) is not null ? throw UnknownTask(name) : await db.PeriodicTasks.AsNoTracking().Include(t => t.Crontab).SingleOrDefaultAsync(t => t.Name == name, ct)
         ?? throw UnknownTask(name);
 
-    private static OperationException UnknownTask(string name) => OperationException.NotFound("task", $"no task named '{name}'");
+    private static OperationException UnknownTask(string name) =>
+        OperationException.NotFound("task", $"no task named '{name.Replace("\0", "\\u0000", StringComparison.Ordinal)}'");
 
     /// <summary>The outcome of each task's latest finished run (all tasks when <paramref name="ids"/> is null).</summary>
     private async Task<Dictionary<long, string?>> LastOutcomesAsync(IReadOnlyList<long>? ids, CancellationToken ct)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Djag.Scheduling;
+using Djag.Scheduling.ScheduleFiles;
 
 namespace Djag.Persistence.Schedules;
 
@@ -53,6 +54,16 @@ internal static partial class ScheduleValidator
         AtLeast("max_retries", t.MaxRetries, 0);
         AtLeast("retry_backoff", t.RetryBackoff, 0);
         AtLeast("timeout", t.Timeout, 1);
+        if (StorableText.Problem(t.Description) is { } description)
+        {
+            Error("description", description);
+        }
+
+        if (t.CronBase is { } cronBase && (cronBase < IsoInstant.Min || cronBase > IsoInstant.Max))
+        {
+            Error("cron_base", $"{cronBase} is out of range: use an instant in the years 0001-9999");
+        }
+
         CheckJson("args", t.Args, JsonValueKind.Array, Error);
         CheckJson("kwargs", t.Kwargs, JsonValueKind.Object, Error);
         CheckJson("headers", t.Headers, JsonValueKind.Object, Error);
@@ -95,7 +106,11 @@ internal static partial class ScheduleValidator
         }
         else if (value.Any(char.IsControl) || value != value.Trim())
         {
-            error(field, $"'{value}' must not contain control characters or leading/trailing spaces");
+            error(field, $"'{value.Replace("\0", "\\u0000", StringComparison.Ordinal)}' must not contain control characters or leading/trailing spaces");
+        }
+        else if (StorableText.Problem(value) is { } problem)
+        {
+            error(field, problem);
         }
     }
 
@@ -109,8 +124,11 @@ internal static partial class ScheduleValidator
             {
                 error(field, $"{shown} is not a JSON {(expected == JsonValueKind.Array ? "array" : "object")}");
             }
+
+            // PostgreSQL's jsonb refuses \u0000 and lone surrogates, and numeric overflows on huge exponents.
+            StorableText.Check(document.RootElement, field, error);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             error(field, $"{shown} is not valid JSON: {ex.Message}");
         }

@@ -8,6 +8,9 @@ namespace Djag.Scheduling;
 /// </summary>
 internal static class CronFieldValidator
 {
+    /// <summary>The longest field a crontab stores (the columns of the crontabs table).</summary>
+    public const int MaxFieldLength = 200;
+
     private static readonly (string Field, string Noun)[] Names =
     [
         ("second", "second"),
@@ -29,6 +32,12 @@ internal static class CronFieldValidator
             if (string.IsNullOrWhiteSpace(value))
             {
                 errors.Add(new FieldError(field, $"the {noun} field is empty"));
+                continue;
+            }
+
+            if (value.Length > MaxFieldLength)
+            {
+                errors.Add(new FieldError(field, $"'{value[..20]}...' is not a valid {noun}: the field is {value.Length} characters long; at most {MaxFieldLength} are allowed"));
                 continue;
             }
 

@@ -22,6 +22,12 @@ internal static class JsonInput
             errors.Add(new ScheduleFileError("", Describe(ex)));
             return null;
         }
+        catch (InvalidOperationException ex)
+        {
+            // The reader decodes property names to find duplicates, and refuses a name with a lone surrogate escape.
+            errors.Add(new ScheduleFileError("", $"malformed JSON: {ex.Message}"));
+            return null;
+        }
     }
 
     // System.Text.Json counts lines and bytes from 0 and appends them to the message; editors count from 1.

@@ -414,7 +414,7 @@ internal sealed partial class ScheduleDocumentReader(ScheduleFileOptions options
             return value is { } v && ExpectKind(v, field, JsonValueKind.String) ? v.GetString() : null;
         }
 
-        /// <summary>A name: 1-200 characters without control characters.</summary>
+        /// <summary>A name: 1-200 characters without control characters or spaces at its ends.</summary>
         public string? Name(string field)
         {
             var value = String(field, required: true);
@@ -432,6 +432,13 @@ internal sealed partial class ScheduleDocumentReader(ScheduleFileOptions options
             if (value.Any(char.IsControl))
             {
                 Fail(field, $"'{value.ReplaceLineEndings(" ")}' contains a control character");
+                return null;
+            }
+
+            // As the write path: a name is looked up by its exact text, so invisible spaces at its ends would surprise.
+            if (value != value.Trim())
+            {
+                Fail(field, $"'{value}' starts or ends with a space");
                 return null;
             }
 
@@ -508,7 +515,7 @@ internal sealed partial class ScheduleDocumentReader(ScheduleFileOptions options
                 return instant;
             }
 
-            Fail(field, $"'{text}' is not {IsoInstant.Expected}");
+            Fail(field, $"'{text}' is not {IsoInstant.Expected}, in the years 0001-9999");
             return null;
         }
 

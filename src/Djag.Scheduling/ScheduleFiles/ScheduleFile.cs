@@ -21,6 +21,13 @@ public static class ScheduleFile
             return new ScheduleFileResult(null, errors);
         }
 
+        // What no field could store is refused wherever it stands, with its path (e.g. "tasks[0].args[1]").
+        StorableText.Check(element, "", (path, message) => errors.Add(new ScheduleFileError(path, message)));
+        if (errors.Count > 0)
+        {
+            return new ScheduleFileResult(null, errors);
+        }
+
         var document = new ScheduleDocumentReader(options, errors).Read(element);
         return errors.Count == 0 ? new ScheduleFileResult(document, []) : new ScheduleFileResult(null, errors);
     }

@@ -108,7 +108,16 @@ internal sealed class IndexModel(IDjagOperations operations, DjagDbContext db, S
         }
 
         Offset = Math.Max(0, Offset);
-        Tasks = await operations.ListTasksAsync(new TaskQuery(Search, Enabled, Running, Sort, Desc, Offset, PageSize), ct);
+        try
+        {
+            Tasks = await operations.ListTasksAsync(new TaskQuery(Search, Enabled, Running, Sort, Desc, Offset, PageSize), ct);
+        }
+        catch (OperationException ex)
+        {
+            // A search no name can match (a NUL in it): said above the empty list, as the runs page does.
+            ModelState.AddModelError("", ex.Message);
+        }
+
         Pager = Pager.For(Request, Offset, PageSize, Tasks.Total);
     }
 }

@@ -27,6 +27,8 @@ internal static class HopScenario
             var beatShare = Distribution.Of(pairs.Select(p => (p.Depender.DispatchedAt!.Value - p.Dependee.FinishedAt!.Value).TotalMilliseconds));
             report.Add($"hop.chain{length}", hops, "ms", p50: Target.Max(5), p99: Target.Max(25));
             report.Add($"hop.chain{length}.to_dispatch.p50", beatShare.P50, "ms", note: "dependee finished_at → depender dispatched_at (report + beat); the rest is worker pickup");
+            var pickup = Distribution.Of(pairs.Select(p => (p.Depender.StartedAt!.Value - p.Depender.DispatchedAt!.Value).TotalMilliseconds));
+            report.Add($"hop.chain{length}.pickup", pickup, "ms", note: "depender dispatched_at → started_at (publish, worker pickup, claim)");
             if (report.Value(FloorScenario.Sum) is { } floor and > 0)
             {
                 report.Add($"hop.chain{length}.p50_x_floor", hops.P50 / floor, "x", note: $"floor {floor:0.###} ms");

@@ -32,6 +32,12 @@ public sealed partial class DjagWorkerOptions
     /// <summary>The consumers' ack wait; shared by the fleet, so not a setting (tests shorten it).</summary>
     internal TimeSpan AckWait { get; set; } = DjagNatsSetup.DefaultAckWait;
 
+    /// <summary>
+    /// How often an idle worker asks for runs although no doorbell rang: a run that comes back (a NAK, an expired
+    /// ack wait) rings none. Not a setting (tests lengthen it to show that the doorbell alone wakes the worker).
+    /// </summary>
+    internal TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     internal IReadOnlyList<string> QueueList =>
         Queues.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 

@@ -32,4 +32,6 @@ internal static class WorkerEventIds
     public const int NatsReconnected = 2301;
     public const int FetchFailed = 2302;
     public const int FetchRestored = 2303;
+    public const int DoorbellBroken = 2304;
+    public const int DoorbellRefused = 2305;
 }

@@ -9,14 +9,19 @@ namespace Djag.Worker.Runs;
 
 /// <summary>
 /// Takes runs from the shared durable consumers of this worker's queues, never more than the free slots,
-/// higher priority bands first, and hands each to the <see cref="RunExecutor"/>. At shutdown it stops taking,
-/// drains what runs, and gives back what is left.
+/// higher priority bands first, and hands each to the <see cref="RunExecutor"/>. Idle, it waits for the
+/// <see cref="Doorbell"/> of a consumer to ring and then asks that one. At shutdown it stops taking, drains
+/// what runs, and gives back what is left.
 /// </summary>
 internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor, TimeProvider time, IOptions<DjagWorkerOptions> options, ILogger<RunConsumer> logger)
     : IDisposable
 {
-    /// <summary>How often an idle worker asks for work: the pickup latency of a run when the fleet is idle.</summary>
-    private static readonly TimeSpan IdlePollInterval = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// When a bell rang but its consumer had nothing, that consumer is asked again after each of these. Usually
+    /// another worker took the run; but a JetStream cluster tells core subscribers of a publish before the stream
+    /// has committed it, and even a single server, when loaded, sometimes offers a new message only a little later.
+    /// </summary>
+    private static readonly TimeSpan[] LateRunRechecks = [TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(200)];
 
     /// <summary>
     /// A no-wait fetch is answered at once; one that is not was lost with a broken connection, and NATS.Net would
@@ -30,17 +35,22 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
     private static readonly TimeSpan GiveBackTimeout = TimeSpan.FromSeconds(10);
 
     private readonly DjagWorkerOptions _options = options.Value;
+    private readonly int _consumerCount = DjagNames.PriorityBands * options.Value.QueueList.Count;
     private readonly SemaphoreSlim _slots = new(options.Value.Concurrency, options.Value.Concurrency);
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private readonly CancellationTokenSource _stopTaking = new();
     private readonly CancellationTokenSource _giveBack = new();
     private IReadOnlyList<INatsJSConsumer> _consumers = [];
+    private Doorbell? _doorbell;
     private int _firstQueue;
     private Task _loop = Task.CompletedTask;
 
-    /// <summary>Creates (or finds) the consumers; a failure here fails the worker's start.</summary>
+    /// <summary>Listens for published runs and creates (or finds) the consumers; a failure here fails the worker's start.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Listening before the first round: a run published after that round rings.
+        var subjects = Enumerable.Range(0, _consumerCount).Select(i => DjagNames.RunsSubjectOfBand(QueueOf(i), BandOf(i))).ToList();
+        _doorbell = await Doorbell.SubscribeAsync(nats.Connection, subjects, time, logger);
         _consumers = await CreateConsumersAsync(cancellationToken);
         _loop = Task.Run(() => TakeRunsAsync(_stopTaking.Token), CancellationToken.None);
     }
@@ -56,6 +66,7 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
     {
         StopTaking();
         await _loop;
+        _doorbell?.Dispose();
         var drained = Task.WhenAll(_inFlight.Keys);
         await drained.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (drained.IsCompleted)
@@ -78,13 +89,20 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
         // Also ends the loop when the host is disposed after a start that failed half-way.
         _stopTaking.Cancel();
         _stopTaking.Dispose();
+        _doorbell?.Dispose();
         _giveBack.Dispose();
         _slots.Dispose();
     }
 
     private async Task TakeRunsAsync(CancellationToken stop)
     {
+        var doorbell = _doorbell!;
         var failures = 0;
+
+        // What the next round asks: every consumer, or only those whose bell rang (rang), again if they had nothing.
+        var everyConsumer = true;
+        var rang = new bool[_consumerCount];
+        var rechecks = 0;
         while (!stop.IsCancellationRequested)
         {
             try
@@ -97,16 +115,31 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
                 // Wait for a free slot without holding it: the round takes as many as are free then.
                 await _slots.WaitAsync(stop);
                 _slots.Release();
-                var taken = await TakeRoundAsync(stop);
+                var taken = await TakeRoundAsync(everyConsumer ? null : rang, stop);
                 if (failures > 0)
                 {
                     LogFetchRestored(logger);
                     failures = 0;
                 }
 
-                if (taken == 0)
+                if (taken > 0)
                 {
-                    await Task.Delay(IdlePollInterval, time, stop);
+                    // There may be more, in any consumer.
+                    everyConsumer = true;
+                }
+                else if (everyConsumer || rechecks == LateRunRechecks.Length)
+                {
+                    // Idle until a run is published for us; the poll finds runs that come back, which ring no bell.
+                    Array.Clear(rang);
+                    everyConsumer = !await doorbell.WaitAsync(rang, _options.IdlePollInterval, stop);
+                    rechecks = 0;
+                }
+                else
+                {
+                    // The bell rang but its consumers had nothing: ask them again shortly (see LateRunRechecks), with
+                    // any that ring meanwhile; a new ring starts the rechecks over.
+                    var ringing = await doorbell.WaitAsync(rang, LateRunRechecks[rechecks], stop);
+                    rechecks = ringing ? 0 : rechecks + 1;
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -122,6 +155,7 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
 
                 // Consumers may have been deleted with the stream; set everything up again once NATS answers.
                 _consumers = [];
+                everyConsumer = true;
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(MaxFailureBackoff.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(failures, 10))));
                 await Task.Delay(backoff, time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
@@ -129,10 +163,10 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
     }
 
     /// <summary>
-    /// One pass over the consumers, highest band first, taking no more than the free slots; queues of one band
-    /// take turns being asked first, so a busy queue does not starve another.
+    /// One pass over the consumers (or those marked in <paramref name="only"/>), highest band first, taking no more
+    /// than the free slots; queues of one band take turns being asked first, so a busy queue does not starve another.
     /// </summary>
-    private async Task<int> TakeRoundAsync(CancellationToken stop)
+    private async Task<int> TakeRoundAsync(bool[]? only, CancellationToken stop)
     {
         var queues = _options.QueueList.Count;
         var first = _firstQueue = (_firstQueue + 1) % queues;
@@ -141,13 +175,19 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
         {
             for (var i = 0; i < queues; i++)
             {
+                var consumer = (band * queues) + ((first + i) % queues);
+                if (only is not null && !only[consumer])
+                {
+                    continue;
+                }
+
                 var free = _slots.CurrentCount;
                 if (free == 0)
                 {
                     return taken;
                 }
 
-                taken += await TakeAsync(_consumers[(band * queues) + ((first + i) % queues)], free, stop);
+                taken += await TakeAsync(_consumers[consumer], free, stop);
             }
         }
 
@@ -194,6 +234,10 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
         _inFlight.TryAdd(execution, 0);
         _ = execution.ContinueWith(done => _inFlight.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
+
+    private string QueueOf(int consumer) => _options.QueueList[consumer % _options.QueueList.Count];
+
+    private int BandOf(int consumer) => consumer / _options.QueueList.Count;
 
     /// <summary>One consumer per queue and band, indexed [band * queues + queue].</summary>
     private async Task<IReadOnlyList<INatsJSConsumer>> CreateConsumersAsync(CancellationToken cancellationToken)

@@ -19,17 +19,21 @@ public sealed class BeatTests(ServersFixture servers)
     public async Task A_chain_runs_in_order_every_cycle_each_depender_right_after_its_dependee()
     {
         await using var system = await DjagSystem.StartAsync(servers, "chain");
-        system.StartWorker();
+        var worker = system.StartWorker();
         await system.StartBeatAsync();
+
+        // Applied once the worker takes runs: events that fired while it still booted (14 s seen under load) would pile
+        // up, and their reports would reach the beat in a burst, which is not what the hops are about.
+        await DjagSystem.WaitUntilTakingRunsAsync(worker, TimeSpan.FromSeconds(60));
 
         await system.ApplyAsync(new ScheduleChange
         {
-            Tasks = [Sleep("a", "*/3 * * * * *", 0.2), Sleep("b", "*/3 * * * * *", 0.2), Sleep("c", "*/3 * * * * *", 0.2)],
+            Tasks = [Sleep("a", "*/5 * * * * *", 0.2), Sleep("b", "*/5 * * * * *", 0.2), Sleep("c", "*/5 * * * * *", 0.2)],
             Dependencies = [new("b", "a"), new("c", "b")],
         });
         var runs = await system.WaitForRunsAsync(
             r => r.Count(x => x.Task == "c" && x.Outcome == RunOutcomes.Success) >= 3,
-            TimeSpan.FromSeconds(45), "c succeeded three times");
+            TimeSpan.FromSeconds(60), "c succeeded three times");
 
         var hops = new List<Duration>();
         foreach (var c in runs.Where(x => x.Task == "c" && x.Outcome == RunOutcomes.Success))
@@ -44,9 +48,12 @@ public sealed class BeatTests(ServersFixture servers)
             hops.Add(c.DispatchedAt!.Value - b.FinishedAt!.Value);
         }
 
-        // Event-driven: a hop costs a report, a transaction and a publish, not a polling period.
+        // Event-driven: a hop costs a report, a transaction and a publish (tens of ms; the bench measures it), not a
+        // polling period: a depender not released by its dependee's report would wait for its next event, 5 s on.
+        // Half a cycle leaves room for a loaded machine (hops of 0.7 s seen with many tests in parallel on 2 cores,
+        // 1.7 s at a load average of 45).
         var ledger = string.Join('\n', runs.Select(r => $"{r.Task} {r.Cron:HH:mm:ss} dispatched {r.DispatchedAt:HH:mm:ss.fff} started {r.StartedAt:HH:mm:ss.fff} finished {r.FinishedAt:HH:mm:ss.fff}"));
-        Assert.All(hops, hop => Assert.True(hop < Duration.FromMilliseconds(500), $"hop took {hop}\n{ledger}"));
+        Assert.All(hops, hop => Assert.True(hop < Duration.FromMilliseconds(2500), $"hop took {hop}\n{ledger}"));
         TestContext.Current.SendDiagnosticMessage($"hop latencies: {string.Join(", ", hops.Select(h => $"{h.TotalMilliseconds:0} ms"))}");
     }
 
@@ -100,23 +107,32 @@ public sealed class BeatTests(ServersFixture servers)
         Assert.Contains(actual, a => a.EndsWith(" coalesced", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The beat hears of an edit at once (NOTIFY), not at its schedule check, 300 s away. How quickly (the target is
+    /// 1 s) is the bench's <c>change_in_effect</c>; the bounds here leave room for a loaded machine and would still
+    /// fail by far if the edit waited for the check.
+    /// </summary>
     [Fact]
-    public async Task Editing_a_cron_takes_effect_within_a_second()
+    public async Task Editing_a_cron_takes_effect_at_once_not_at_the_next_schedule_check()
     {
         await using var system = await DjagSystem.StartAsync(servers, "edit");
-        system.StartWorker();
         await system.StartBeatAsync();
         var yearly = TestDatabase.Task("edited", "0 0 0 1 1 *") with { Task = "djag.echo" };
         await system.ApplyAsync(new ScheduleChange { Tasks = [yearly] });
-        await WaitForTriggerAsync(system, next => next > DateTimeOffset.UtcNow.AddDays(1), TimeSpan.FromSeconds(5));
+        await WaitForTriggerAsync(system, next => next > DateTimeOffset.UtcNow.AddDays(1), TimeSpan.FromSeconds(20));
 
         var edited = TimeProvider.System.GetTimestamp();
+        var editedAt = Instant.FromDateTimeOffset(TimeProvider.System.GetUtcNow());
         await system.ApplyAsync(new ScheduleChange { Tasks = [yearly with { Crontab = TestDatabase.Every("* * * * * *") }] });
-        await WaitForTriggerAsync(system, next => next < DateTimeOffset.UtcNow.AddSeconds(2), TimeSpan.FromSeconds(1));
+        await WaitForTriggerAsync(system, next => next < DateTimeOffset.UtcNow.AddSeconds(2), TimeSpan.FromSeconds(20));
         var inEffect = TimeProvider.System.GetElapsedTime(edited);
 
-        await system.WaitForRunsAsync(r => r.Any(x => x.Task == "edited" && x.Outcome == RunOutcomes.Success), TimeSpan.FromSeconds(5), "the edited task ran");
-        TestContext.Current.SendDiagnosticMessage($"edit -> new trigger in effect: {inEffect.TotalMilliseconds:0} ms");
+        // And the beat dispatches under the new cron (the ledger's dispatched_at, not a worker's start; the yearly
+        // cron has no event before New Year).
+        var runs = await system.WaitForRunsAsync(r => r.Any(x => x.Task == "edited" && x.DispatchedAt is not null), TimeSpan.FromSeconds(20), "the beat dispatched the edited task");
+        var dispatchedAt = runs.Where(x => x.Task == "edited" && x.DispatchedAt is not null).Min(x => x.DispatchedAt!.Value);
+        Assert.InRange(dispatchedAt, editedAt, editedAt + Duration.FromSeconds(20));
+        TestContext.Current.SendDiagnosticMessage($"edit -> new trigger in effect: {inEffect.TotalMilliseconds:0} ms, first dispatch: {(dispatchedAt - editedAt).TotalMilliseconds:0} ms");
     }
 
     [Fact]

@@ -64,6 +64,21 @@ internal sealed class DjagSystem : IAsyncDisposable
         return worker;
     }
 
+    /// <summary>
+    /// Waits until a worker process says it takes runs (connected, consumers in place): a test that measures how
+    /// quickly runs follow each other then measures the system, not a worker still booting on a loaded machine.
+    /// </summary>
+    public static async Task WaitUntilTakingRunsAsync(DjagProcess worker, TimeSpan timeout)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + timeout;
+        while (!worker.Output.Contains("takes runs of queues", StringComparison.Ordinal))
+        {
+            Assert.False(worker.HasExited, $"the worker exited:\n{worker.Output}");
+            Assert.True(TimeProvider.System.GetUtcNow() < deadline, $"the worker did not start within {timeout}:\n{worker.Output}");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
     public DjagProcess StartBeatProcess()
     {
         var beat = DjagProcess.StartOnTestRuntime("djag-beat", Environment);

@@ -39,6 +39,16 @@ public sealed class DjagDbContext(DbContextOptions<DjagDbContext> options) : DbC
             .SqlQueryRaw<long>($"SELECT nextval('{Schema}.{EventMarks}') AS \"Value\"")
             .SingleAsync(cancellationToken);
 
+    /// <summary>Draws <paramref name="count"/> event marks in one round trip, in the caller's transaction.</summary>
+    public async Task<List<long>> NextMarksAsync(int count, CancellationToken cancellationToken = default)
+    {
+        var marks = await Database
+            .SqlQueryRaw<long>($"SELECT nextval('{Schema}.{EventMarks}') AS \"Value\" FROM generate_series(1, {{0}})", count)
+            .ToListAsync(cancellationToken);
+        marks.Sort();
+        return marks;
+    }
+
     /// <summary>
     /// Locks a task's row until the caller's transaction ends and loads it with its crontab, so the
     /// evaluations and bookkeeping of one task never interleave, in one beat or across several.

@@ -117,6 +117,15 @@ public sealed class BeatTests(ServersFixture servers)
 
         await system.WaitForRunsAsync(r => r.Any(x => x.Task == "edited" && x.Outcome == RunOutcomes.Success), TimeSpan.FromSeconds(5), "the edited task ran");
         TestContext.Current.SendDiagnosticMessage($"edit -> new trigger in effect: {inEffect.TotalMilliseconds:0} ms");
+
+        // The beat consumed both changes: their actions moved to the audit table, payload and creation time kept.
+        Assert.Equal(0, await system.Database.CountAsync("user_actions"));
+        Assert.Equal(2, await system.Database.CountAsync("user_action_audits"));
+        await using var connection = new NpgsqlConnection(system.Database.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var audit = new NpgsqlCommand(
+            "SELECT count(*) FROM djag.user_action_audits WHERE action = 'TASK_CHANGED' AND payload = '{\"task\": \"edited\", \"change\": \"saved\"}' AND delete_dt >= create_dt", connection);
+        Assert.Equal(2L, await audit.ExecuteScalarAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmark program in Release (warnings as errors, as the whole solution) and runs it.
 # stdout: one JSON line per figure, then a table; stderr: progress, CPU split and top SQL statements per scenario.
-#   bench/run.sh [--quick] [--only floor,lateness,hop,throughput,recovery,scale] [--no-hangfire]
+#   bench/run.sh [--quick] [--only floor,lateness,hop,throughput,recovery,scale] [--no-hangfire] [--scale N]
 # Everything it starts (PostgreSQL, NATS, beats, workers) is on loopback and stops when it ends, also on Ctrl-C.
 set -euo pipefail
 

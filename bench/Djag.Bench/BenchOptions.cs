@@ -37,7 +37,10 @@ internal sealed record BenchOptions
 
     /// <remarks>Quick: 2,000, not 10,000: the write path's cost grows with the square of one change's size (see RESULTS.md),
     /// so 10,000 alone takes longer than the whole quick budget.</remarks>
-    public int ScaleTasks => Smoke ? 500 : Quick ? 2_000 : 100_000;
+    public int ScaleTasks => ScaleTasksOverride ?? (Smoke ? 500 : Quick ? 2_000 : 100_000);
+
+    /// <summary><c>--scale N</c>: the scale scenario's task count instead of the size's default.</summary>
+    public int? ScaleTasksOverride { get; init; }
 
     public bool Runs(string scenario) => Only.Count == 0 || Only.Contains(scenario);
 
@@ -58,6 +61,15 @@ internal sealed record BenchOptions
                 case "--no-hangfire":
                     options = options with { SkipHangfire = true };
                     break;
+                case "--scale" when i + 1 < args.Length:
+                    if (!int.TryParse(args[++i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var scale) || scale < 100)
+                    {
+                        error = $"--scale wants a task count of at least 100, not '{args[i]}'";
+                        return false;
+                    }
+
+                    options = options with { ScaleTasksOverride = scale };
+                    break;
                 case "--only" when i + 1 < args.Length:
                     var only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
                     var unknown = only.Except(Scenarios).ToList();
@@ -70,7 +82,7 @@ internal sealed record BenchOptions
                     options = options with { Only = only };
                     break;
                 default:
-                    error = $"usage: djag-bench [--quick | --smoke] [--no-hangfire] [--only {string.Join(',', Scenarios)}]  (unknown argument '{args[i]}')";
+                    error = $"usage: djag-bench [--quick | --smoke] [--no-hangfire] [--scale N] [--only {string.Join(',', Scenarios)}]  (unknown argument '{args[i]}')";
                     return false;
             }
         }

@@ -40,12 +40,19 @@ public sealed class DjagDbContext(DbContextOptions<DjagDbContext> options) : DbC
             .SingleAsync(cancellationToken);
 
     /// <summary>Draws <paramref name="count"/> event marks in one round trip, in ascending order, in the caller's transaction.</summary>
-    public async Task<IReadOnlyList<long>> NextMarksAsync(int count, CancellationToken cancellationToken = default) =>
-        count == 0
-            ? []
-            : await Database
-                .SqlQueryRaw<long>($"SELECT nextval('{Schema}.{EventMarks}') AS \"Value\" FROM generate_series(1, {{0}})", count)
-                .ToListAsync(cancellationToken);
+    public async Task<List<long>> NextMarksAsync(int count, CancellationToken cancellationToken = default)
+    {
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var marks = await Database
+            .SqlQueryRaw<long>($"SELECT nextval('{Schema}.{EventMarks}') AS \"Value\" FROM generate_series(1, {{0}})", count)
+            .ToListAsync(cancellationToken);
+        marks.Sort();
+        return marks;
+    }
 
     /// <summary>
     /// Locks the rows of the named tasks that exist until the caller's transaction ends, in id order (so two

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Text.Json;
 using Djag.Beat.Dispatch;
 using Djag.Beat.Hosting;
@@ -20,6 +21,10 @@ namespace Djag.Beat.Changes;
 /// reschedules the affected tasks' triggers and re-evaluates them. <c>ScheduleCheckInterval</c> is the
 /// fallback when a notification was missed. At start every enabled task's trigger is synchronized.
 /// </summary>
+/// <remarks>
+/// The re-evaluations are requested, not awaited, after the triggers are in place: a change is in effect
+/// once its trigger is stored, and must not wait for the dispatches a previous change set off.
+/// </remarks>
 internal sealed partial class ChangeListener(
     IDbContextFactory<DjagDbContext> factory,
     IOptions<ConnectionOptions> connection,
@@ -88,48 +93,71 @@ internal sealed partial class ChangeListener(
     private async Task<int> ApplyBatchAsync(CancellationToken ct)
     {
         var (consumed, changed) = await ConsumeActionsAsync(ct);
-
-        var timings = (await TimingsAsync(changed, ct)).ToDictionary(t => t.Name, StringComparer.Ordinal);
-        foreach (var name in changed)
+        if (changed.Count == 0)
         {
-            if (timings.TryGetValue(name, out var timing))
-            {
-                await timer.ScheduleAsync(timing, ct);
-            }
-            else
-            {
-                await timer.UnscheduleAsync(name, ct);
-            }
+            return consumed;
         }
 
-        await evaluations.EvaluateAsync(timings.Keys);
+        // The triggers of the whole batch first, in bulk; a task that is now disabled or gone loses its job.
+        var timings = await TimingsAsync(changed, ct);
+        var enabled = timings.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        await timer.ApplyAsync(timings, changed.Where(n => !enabled.Contains(n)).ToList(), ct);
+
+        // Then the tasks that may have something to do now. One whose next event after its pointer is still
+        // ahead has nothing due, skipped or coalesced, so evaluating it would change nothing: its trigger fires it.
+        var now = Instant.FromDateTimeOffset(time.GetUtcNow());
+        foreach (var timing in timings.Where(t => t.Schedule.NextAfter(t.StartAfter) is { } next && next <= now))
+        {
+            _ = EvaluateAsync(timing.Name);
+        }
+
         return consumed;
+    }
+
+    private async Task EvaluateAsync(string name)
+    {
+        try
+        {
+            await evaluations.EvaluateAsync(name);
+        }
+#pragma warning disable CA1031 // One task's failed evaluation must not stop the others'; its trigger evaluates it again.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogEvaluationFailed(logger, ex, name);
+        }
     }
 
     /// <summary>Moves the internal user actions to the audit table; returns the names of the tasks they touch.</summary>
     private async Task<(int Consumed, IReadOnlyCollection<string> Tasks)> ConsumeActionsAsync(CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var actions = await db.UserActions
-            .FromSql($"SELECT * FROM djag.user_actions WHERE action IN ({UserActionCodes.TaskChanged}, {UserActionCodes.ScheduleChanged}, {UserActionCodes.DependencyChanged}) ORDER BY id LIMIT {BatchSize} FOR UPDATE SKIP LOCKED")
-            .ToListAsync(ct);
-        if (actions.Count == 0)
+        var now = Instant.FromDateTimeOffset(time.GetUtcNow());
+
+        // One statement, so one atomic step and one round trip however many actions a large change wrote.
+        var payloads = await db.Database.SqlQuery<string>($"""
+            WITH taken AS (
+                SELECT id FROM djag.user_actions
+                WHERE action IN ({UserActionCodes.TaskChanged}, {UserActionCodes.ScheduleChanged}, {UserActionCodes.DependencyChanged})
+                ORDER BY id LIMIT {BatchSize} FOR UPDATE SKIP LOCKED),
+            moved AS (
+                DELETE FROM djag.user_actions a USING taken WHERE a.id = taken.id
+                RETURNING a.id, a.action, a.payload, a.create_dt),
+            audited AS (
+                INSERT INTO djag.user_action_audits (action, payload, create_dt, delete_dt)
+                SELECT action, payload, create_dt, {now} FROM moved ORDER BY id)
+            SELECT payload::text AS "Value" FROM moved
+            """).ToListAsync(ct);
+        if (payloads.Count == 0)
         {
             return (0, []);
         }
 
-        var now = Instant.FromDateTimeOffset(time.GetUtcNow());
-        db.UserActionAudits.AddRange(actions.Select(a => new UserActionAudit { Action = a.Action, Payload = a.Payload, CreateDt = a.CreateDt, DeleteDt = now }));
-        db.UserActions.RemoveRange(actions);
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
-
         var names = new HashSet<string>(StringComparer.Ordinal);
         var crontabs = new List<long>();
-        foreach (var action in actions)
+        foreach (var text in payloads)
         {
-            using var payload = JsonDocument.Parse(action.Payload);
+            using var payload = JsonDocument.Parse(text);
             var root = payload.RootElement;
             if (root.TryGetProperty("task", out var task) && task.GetString() is { } t)
             {
@@ -157,30 +185,52 @@ internal sealed partial class ChangeListener(
             names.UnionWith(await db.PeriodicTasks.Where(t => crontabs.Contains(t.CrontabId)).Select(t => t.Name).ToListAsync(ct));
         }
 
-        LogChangesConsumed(logger, actions.Count, names.Count);
-        return (actions.Count, names);
+        LogChangesConsumed(logger, payloads.Count, names.Count);
+        return (payloads.Count, names);
     }
 
     /// <summary>The timing of every enabled task, or of the named ones.</summary>
-    private async Task<IReadOnlyCollection<TaskTiming>> TimingsAsync(IReadOnlyCollection<string>? names, CancellationToken ct)
+    /// <remarks>Only the columns the timing needs are read, and tasks on one crontab share its parsed schedule:
+    /// at start this holds every enabled task at once.</remarks>
+    private async Task<IReadOnlyList<TaskTiming>> TimingsAsync(IReadOnlyCollection<string>? names, CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
-        var query = db.PeriodicTasks.AsNoTracking().Include(t => t.Crontab).Where(t => t.Enabled);
-        if (names is not null)
-        {
-            query = query.Where(t => names.Contains(t.Name));
-        }
 
-        var tasks = await query.ToListAsync(ct);
+        // One snapshot for both reads: a task cannot move to a crontab that the second read does not see.
+        await using var snapshot = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        // One query shape for both uses, so the first change after a start finds it compiled.
+        var tasks = await db.PeriodicTasks.AsNoTracking()
+            .Where(t => t.Enabled && (names == null || names.Contains(t.Name)))
+            .Select(t => new PeriodicTask
+            {
+                Name = t.Name,
+                Task = t.Task,
+                CrontabId = t.CrontabId,
+                CronBase = t.CronBase,
+                SkipMisfire = t.SkipMisfire,
+                CoalesceMisfire = t.CoalesceMisfire,
+                GracePeriod = t.GracePeriod,
+                MaxCatchup = t.MaxCatchup,
+                MaxRunning = t.MaxRunning,
+                State = t.State,
+            })
+            .ToListAsync(ct);
+        var crontabIds = tasks.Select(t => t.CrontabId).Distinct().ToList();
+        var schedules = await db.Crontabs.AsNoTracking()
+            .Where(c => crontabIds.Contains(c.Id))
+            .ToDictionaryAsync(c => c.Id, c => c.ToSchedule(), ct);
         return tasks.Select(t =>
         {
-            var definition = t.ToDefinition();
+            var definition = t.ToDefinition(schedules[t.CrontabId]);
             return new TaskTiming(t.Name, definition.Schedule, TaskEvaluator.PointerOf(definition, t.State.ToCore()), definition.Misfire, definition.GracePeriod);
         }).ToList();
     }
 
     [LoggerMessage(EventId = BeatEventIds.ChangesConsumed, Level = LogLevel.Information, Message = "Applied {Actions} schedule changes touching {Tasks} tasks")]
     private static partial void LogChangesConsumed(ILogger logger, int actions, int tasks);
+
+    [LoggerMessage(EventId = BeatEventIds.ChangeEvaluationFailed, Level = LogLevel.Warning, Message = "Re-evaluating {Task} after its change failed; its trigger evaluates it again")]
+    private static partial void LogEvaluationFailed(ILogger logger, Exception exception, string task);
 
     [LoggerMessage(EventId = BeatEventIds.ListenFailed, Level = LogLevel.Warning, Message = "Listening for schedule changes failed; retrying in {Retry}")]
     private static partial void LogListenFailed(ILogger logger, Exception exception, TimeSpan retry);

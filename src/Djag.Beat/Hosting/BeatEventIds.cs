@@ -28,4 +28,5 @@ internal static class BeatEventIds
     // 1300-1399: schedule changes
     public const int ChangesConsumed = 1300;
     public const int ListenFailed = 1301;
+    public const int ChangeEvaluationFailed = 1302;
 }

@@ -16,17 +16,17 @@ internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, Time
 
     public static JobKey JobKeyOf(string taskName) => new(taskName, Group);
 
+    /// <summary>Jobs stored or deleted per Quartz call: each call is one transaction holding Quartz's trigger
+    /// lock, during which this beat's scheduler cannot acquire fires, so a large sync goes in slices.</summary>
+    private const int SliceSize = 500;
+
     /// <summary>
     /// Adds the task's job and trigger, or replaces them when the schedule differs. An unchanged task keeps
     /// its trigger and so its next fire time; a moved pointer alone replaces the trigger only when it moves
     /// the next event.
     /// </summary>
-    public async Task ScheduleAsync(TaskTiming timing, CancellationToken cancellationToken)
-    {
-        var normalized = Normalize(timing);
-        var scheduler = await schedulerFactory.GetScheduler(cancellationToken);
-        await ScheduleAsync(scheduler, normalized, cancellationToken);
-    }
+    public Task ScheduleAsync(TaskTiming timing, CancellationToken cancellationToken) =>
+        ApplyAsync([timing], [], cancellationToken);
 
     /// <summary>Removes the task's job and trigger (a disabled or deleted task); nothing happens when there are none.</summary>
     public async Task UnscheduleAsync(string name, CancellationToken cancellationToken)
@@ -39,36 +39,49 @@ internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, Time
         }
     }
 
+    /// <summary>
+    /// <see cref="ScheduleAsync"/> for each of <paramref name="timings"/> and <see cref="UnscheduleAsync"/> for
+    /// each of <paramref name="removed"/>, in bulk: the stored triggers are read in a few queries, and only the
+    /// tasks whose trigger differs are written, a slice of jobs per transaction.
+    /// </summary>
+    public async Task ApplyAsync(IReadOnlyCollection<TaskTiming> timings, IReadOnlyCollection<string> removed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(timings);
+        ArgumentNullException.ThrowIfNull(removed);
+        var normalized = Unique(timings.Select(Normalize).ToList(), nameof(timings));
+        var scheduler = await schedulerFactory.GetScheduler(cancellationToken);
+        var existing = new List<JobKey>();
+        foreach (var slice in removed.Chunk(SliceSize))
+        {
+            existing.AddRange((await scheduler.GetJobDetails(slice.Select(JobKeyOf).ToList(), cancellationToken)).Select(j => j.Key));
+        }
+
+        await DeleteAsync(scheduler, existing, cancellationToken);
+        foreach (var key in existing)
+        {
+            LogTaskUnscheduled(logger, key.Name);
+        }
+
+        await ReconcileAsync(scheduler, normalized, cancellationToken);
+    }
+
     /// <summary>Schedules or replaces what differs for each enabled task and removes the jobs of every other task.</summary>
     public async Task SyncAsync(IReadOnlyCollection<TaskTiming> enabled, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(enabled);
-        var timings = enabled.Select(Normalize).ToList();
-        var duplicate = timings.GroupBy(t => t.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
-        {
-            throw new ArgumentException($"task '{duplicate.Key}' appears {duplicate.Count()} times", nameof(enabled));
-        }
-
+        var timings = Unique(enabled.Select(Normalize).ToList(), nameof(enabled));
         var scheduler = await schedulerFactory.GetScheduler(cancellationToken);
         var wanted = timings.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         var stale = (await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(Group), cancellationToken))
             .Where(k => !wanted.Contains(k.Name))
             .ToList();
-        if (stale.Count > 0)
+        await DeleteAsync(scheduler, stale, cancellationToken);
+        foreach (var key in stale)
         {
-            await scheduler.DeleteJobs(stale, cancellationToken);
-            foreach (var key in stale)
-            {
-                LogTaskUnscheduled(logger, key.Name);
-            }
+            LogTaskUnscheduled(logger, key.Name);
         }
 
-        foreach (var timing in timings)
-        {
-            await ScheduleAsync(scheduler, timing, cancellationToken);
-        }
-
+        await ReconcileAsync(scheduler, timings, cancellationToken);
         LogTasksSynced(logger, timings.Count, stale.Count);
     }
 
@@ -91,33 +104,75 @@ internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, Time
             .WithSchedule(new DjagScheduleBuilder(timing.Schedule, timing.StartAfter, timing.Misfire, timing.GracePeriod, clock))
             .Build();
 
-    private async Task ScheduleAsync(IScheduler scheduler, TaskTiming timing, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a job and trigger for every timing whose stored trigger does not stand; a task with no event left
+    /// loses its job. A slice at a time: one read of the slice's stored triggers, then one transaction for what
+    /// differs, so neither the triggers read nor a held lock grow with the number of tasks.
+    /// </summary>
+    private async Task ReconcileAsync(IScheduler scheduler, IReadOnlyList<TaskTiming> timings, CancellationToken cancellationToken)
     {
-        if (timing.Schedule.NextAfter(timing.StartAfter) is null)
+        foreach (var slice in timings.Chunk(SliceSize))
         {
-            // Quartz refuses a trigger that never fires; a task with no event left has nothing to time.
-            await scheduler.DeleteJob(JobKeyOf(timing.Name), cancellationToken);
-            LogTaskHasNoFutureEvent(logger, timing.Name, timing.Schedule.ToString(), timing.StartAfter);
-            return;
-        }
+            var stored = (await scheduler.GetTriggers(slice.Select(t => TriggerKeyOf(t.Name)).ToList(), cancellationToken))
+                .OfType<DjagTrigger>()
+                .ToDictionary(t => t.Key.Name, StringComparer.Ordinal);
+            var ended = new List<JobKey>();
+            var jobs = new Dictionary<IJobDetail, IReadOnlyCollection<ITrigger>>();
+            foreach (var timing in slice)
+            {
+                if (timing.Schedule.NextAfter(timing.StartAfter) is null)
+                {
+                    // Quartz refuses a trigger that never fires; a task with no event left has nothing to time.
+                    ended.Add(JobKeyOf(timing.Name));
+                    LogTaskHasNoFutureEvent(logger, timing.Name, timing.Schedule.ToString(), timing.StartAfter);
+                    continue;
+                }
 
-        var stored = await scheduler.GetTrigger(TriggerKeyOf(timing.Name), cancellationToken);
-        if (stored is DjagTrigger existing && Keeps(existing, timing))
-        {
-            LogTaskUnchanged(logger, timing.Name);
-            return;
-        }
+                var existing = stored.GetValueOrDefault(timing.Name);
+                if (existing is not null && Keeps(existing, timing))
+                {
+                    LogTaskUnchanged(logger, timing.Name);
+                    continue;
+                }
 
-        var job = JobBuilder.Create<DueTaskJob>()
-            .WithIdentity(JobKeyOf(timing.Name))
-            .WithDescription("Djag periodic task")
-            .StoreDurably()
-            .Build();
-        var trigger = BuildTrigger(timing, clock);
-        await scheduler.ScheduleJob(job, [trigger], ScheduleJobOptions.Replacing, cancellationToken);
-        if (trigger.NextFireTimeUtc is { } next)
+                var job = JobBuilder.Create<DueTaskJob>()
+                    .WithIdentity(JobKeyOf(timing.Name))
+                    .WithDescription("Djag periodic task")
+                    .StoreDurably()
+                    .Build();
+                var trigger = BuildTrigger(timing, clock);
+
+                // Quartz keeps a replaced trigger's previous fire time; given here, it need not read the trigger again.
+                trigger.PreviousFireTimeUtc = existing?.PreviousFireTimeUtc;
+                jobs.Add(job, [trigger]);
+            }
+
+            if (ended.Count > 0)
+            {
+                await scheduler.DeleteJobs(ended, cancellationToken);
+            }
+
+            if (jobs.Count > 0)
+            {
+                await scheduler.ScheduleJobs(jobs, ScheduleJobOptions.Replacing, cancellationToken);
+            }
+
+            foreach (var trigger in jobs.Values.Select(t => (DjagTrigger)t.Single()))
+            {
+                if (trigger.NextFireTimeUtc is { } next)
+                {
+                    LogTaskScheduled(logger, trigger.Key.Name, trigger.Schedule.ToString(), trigger.StartAfter, Instant.FromDateTimeOffset(next));
+                }
+            }
+        }
+    }
+
+    /// <summary>Deletes the jobs (and so their triggers), a slice per transaction.</summary>
+    private static async Task DeleteAsync(IScheduler scheduler, IReadOnlyList<JobKey> keys, CancellationToken cancellationToken)
+    {
+        foreach (var slice in keys.Chunk(SliceSize))
         {
-            LogTaskScheduled(logger, timing.Name, timing.Schedule.ToString(), timing.StartAfter, Instant.FromDateTimeOffset(next));
+            await scheduler.DeleteJobs(slice, cancellationToken);
         }
     }
 
@@ -140,6 +195,13 @@ internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, Time
 
         var next = timing.Schedule.NextAfter(timing.StartAfter);
         return stored.NextFireTimeUtc is { } storedNext && next is { } n && Instant.FromDateTimeOffset(storedNext) == n;
+    }
+
+    /// <summary>The timings as given; refused when a task appears twice.</summary>
+    private static List<TaskTiming> Unique(List<TaskTiming> timings, string parameter)
+    {
+        var duplicate = timings.GroupBy(t => t.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        return duplicate is null ? timings : throw new ArgumentException($"task '{duplicate.Key}' appears {duplicate.Count()} times", parameter);
     }
 
     /// <summary>The stored form: start-after in whole ticks and grace in whole seconds, so a reloaded trigger compares equal.</summary>

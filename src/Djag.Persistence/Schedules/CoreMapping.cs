@@ -13,8 +13,11 @@ public static class CoreMapping
         task.SkipMisfire ? MisfirePolicy.Skip : task.CoalesceMisfire ? MisfirePolicy.Coalesce : MisfirePolicy.RunAll;
 
     /// <summary>The task as the core sees it; its crontab must be loaded.</summary>
-    public static TaskDefinition ToDefinition(this PeriodicTask task) =>
-        new(task.Name, task.Crontab.ToSchedule(), task.CronBase, task.Misfire(),
+    public static TaskDefinition ToDefinition(this PeriodicTask task) => task.ToDefinition(task.Crontab.ToSchedule());
+
+    /// <summary>The task as the core sees it, on <paramref name="schedule"/> (its crontab's, parsed once for many tasks).</summary>
+    public static TaskDefinition ToDefinition(this PeriodicTask task, CronSchedule schedule) =>
+        new(task.Name, schedule, task.CronBase, task.Misfire(),
             Duration.FromSeconds(task.GracePeriod ?? 0), task.MaxCatchup, task.MaxRunning);
 
     public static TaskState ToCore(this TaskSchedulerState s) =>

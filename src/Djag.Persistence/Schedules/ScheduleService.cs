@@ -44,25 +44,38 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({WriteLockKey})", cancellationToken);
 
-        var actions = new List<UserAction>();
-        void Act(string code, object payload) => actions.Add(Action(code, payload, now));
-
-        var crontabs = await SaveCrontabsAsync(change.Crontabs, errors, Act, cancellationToken);
-        var tasks = await LoadTasksAsync(change, cancellationToken);
-        var tasksSaved = await SaveTasksAsync(change.Tasks, tasks, now, errors, Act, cancellationToken);
-        var edges = await LoadEdgesAsync(tasks, cancellationToken);
-        var (depsSaved, depsDeleted) = await SaveDependenciesAsync(change, tasks, edges, now, errors, Act, cancellationToken);
-        var tasksDeleted = DeleteTasks(change, tasks, edges, errors, Act);
-        if (depsSaved > 0)
+        // One change may hold 100,000 tasks and as many edges: EF's automatic change detection would scan
+        // every tracked entity again on each DbSet.Local access, Add and query, which makes an apply
+        // quadratic. Changes are detected once, before saving.
+        var autoDetect = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
         {
-            await CheckAcyclicAsync(change, tasks, errors, cancellationToken);
+            var actions = new List<UserAction>();
+            void Act(string code, object payload) => actions.Add(Action(code, payload, now));
+
+            var crontabs = await SaveCrontabsAsync(change.Crontabs, errors, Act, cancellationToken);
+            var tasks = await LoadTasksAsync(change, cancellationToken);
+            var tasksSaved = await SaveTasksAsync(change.Tasks, tasks, now, errors, Act, cancellationToken);
+            var edges = await LoadEdgesAsync(tasks, cancellationToken);
+            var (depsSaved, depsDeleted) = await SaveDependenciesAsync(change, tasks, edges, now, errors, Act, cancellationToken);
+            var tasksDeleted = DeleteTasks(change, tasks, edges, errors, Act);
+            if (depsSaved > 0)
+            {
+                await CheckAcyclicAsync(change, tasks, errors, cancellationToken);
+            }
+
+            ThrowIfAny(errors);
+
+            db.ChangeTracker.DetectChanges();
+            await SaveAsync(actions, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return new ScheduleChangeResult(crontabs, tasksSaved, tasksDeleted, depsSaved, depsDeleted);
         }
-
-        ThrowIfAny(errors);
-
-        await SaveAsync(actions, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return new ScheduleChangeResult(crontabs, tasksSaved, tasksDeleted, depsSaved, depsDeleted);
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = autoDetect;
+        }
     }
 
     /// <summary>Creates a crontab that no task uses yet (tasks still find crontabs by value); returns its id.</summary>
@@ -113,12 +126,21 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
     }
 
     /// <summary>Saves the tracked changes with their user actions and wakes the beat; the caller commits.</summary>
+    /// <remarks>The actions need no tracking: they go in one statement, in order, however many a change writes.</remarks>
     private async Task SaveAsync(List<UserAction> actions, CancellationToken ct)
     {
-        db.UserActions.AddRange(actions);
         await db.SaveChangesAsync(ct);
         if (actions.Count > 0)
         {
+            var codes = actions.Select(a => a.Action).ToArray();
+            var payloads = actions.Select(a => a.Payload).ToArray();
+            var created = actions.Select(a => a.CreateDt).ToArray();
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO djag.user_actions (action, payload, create_dt)
+                SELECT a.action, a.payload::jsonb, a.create_dt
+                FROM unnest({codes}, {payloads}, {created}) WITH ORDINALITY AS a(action, payload, create_dt, n)
+                ORDER BY a.n
+                """, ct);
             await db.Database.ExecuteSqlAsync($"SELECT pg_notify({DjagDbContext.ChangesChannel}, '')", ct);
         }
     }
@@ -172,6 +194,9 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
         IReadOnlyList<TaskEdit> edits, Dictionary<string, PeriodicTask> tasks, Instant now,
         List<FieldError> errors, Action<string, object> act, CancellationToken ct)
     {
+        // Looked up once per change, not once per task: the stored tasks by id and the crontabs the edits name by value.
+        var byId = tasks.Values.ToDictionary(t => t.Id);
+        var crontabs = await LoadCrontabsAsync(edits.Select(e => e.Crontab), ct);
         var saved = 0;
         foreach (var edit in edits)
         {
@@ -179,7 +204,7 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
             PeriodicTask? row;
             if (edit.Id is { } id)
             {
-                row = tasks.Values.FirstOrDefault(t => t.Id == id);
+                row = byId.GetValueOrDefault(id);
                 if (row is null)
                 {
                     errors.Add(new FieldError($"{path}.id", $"no task with id {id}"));
@@ -202,7 +227,14 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
                 continue;
             }
 
-            var crontab = await FindOrCreateCrontabAsync(edit.Crontab, ct);
+            if (!crontabs.TryGetValue(edit.Crontab, out var crontab))
+            {
+                crontab = new Crontab();
+                Assign(crontab, edit.Crontab);
+                db.Crontabs.Add(crontab);
+                crontabs.Add(edit.Crontab, crontab);
+            }
+
             if (row is null)
             {
                 row = new PeriodicTask { Name = edit.Name, Task = edit.Task, CronBase = edit.CronBase ?? now };
@@ -223,22 +255,50 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
         return saved;
     }
 
-    private async Task<Crontab> FindOrCreateCrontabAsync(CrontabSpec spec, CancellationToken ct)
+    /// <summary>
+    /// The crontabs with one of <paramref name="specs"/> by value, as they stand in this change: those already
+    /// tracked (an edited crontab by its new value) before the stored ones, the oldest of equal rows first.
+    /// </summary>
+    private async Task<Dictionary<CrontabSpec, Crontab>> LoadCrontabsAsync(IEnumerable<CrontabSpec> specs, CancellationToken ct)
     {
-        var f = spec.Fields;
-        var local = db.Crontabs.Local.FirstOrDefault(c => CrontabSpec.From(c) == spec);
-        var row = local ?? await db.Crontabs.FirstOrDefaultAsync(
-            c => c.Second == f.Second && c.Minute == f.Minute && c.Hour == f.Hour && c.DayOfMonth == f.DayOfMonth
-                 && c.MonthOfYear == f.MonthOfYear && c.DayOfWeek == f.DayOfWeek && c.Timezone == spec.Timezone,
-            ct);
-        if (row is null)
+        var wanted = specs.ToHashSet();
+        var found = new Dictionary<CrontabSpec, Crontab>();
+        if (wanted.Count == 0)
         {
-            row = new Crontab();
-            Assign(row, spec);
-            db.Crontabs.Add(row);
+            return found;
         }
 
-        return row;
+        foreach (var tracked in db.Crontabs.Local)
+        {
+            var spec = CrontabSpec.From(tracked);
+            if (wanted.Contains(spec))
+            {
+                found.TryAdd(spec, tracked);
+            }
+        }
+
+        var keys = wanted.Select(Key).ToList();
+        var stored = await db.Crontabs
+            .Where(c => keys.Contains(c.Second + " " + c.Minute + " " + c.Hour + " " + c.DayOfMonth + " " + c.MonthOfYear + " " + c.DayOfWeek + " " + c.Timezone))
+            .OrderBy(c => c.Id)
+            .ToListAsync(ct);
+        foreach (var row in stored)
+        {
+            // A tracked row comes back with its values in this change, which may no longer be the stored ones.
+            var spec = CrontabSpec.From(row);
+            if (wanted.Contains(spec))
+            {
+                found.TryAdd(spec, row);
+            }
+        }
+
+        return found;
+
+        static string Key(CrontabSpec spec)
+        {
+            var f = spec.Fields;
+            return $"{f.Second} {f.Minute} {f.Hour} {f.DayOfMonth} {f.MonthOfYear} {f.DayOfWeek} {spec.Timezone}";
+        }
     }
 
     /// <summary>Edges touching the tasks of the change, keyed by (depender, dependee) names.</summary>
@@ -257,6 +317,7 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
         Instant now, List<FieldError> errors, Action<string, object> act, CancellationToken ct)
     {
         var deletedTasks = change.DeletedTasks.ToHashSet(StringComparer.Ordinal);
+        var remarked = new List<TaskDependency>();
         var saved = 0;
         foreach (var edit in change.Dependencies)
         {
@@ -283,7 +344,7 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
             else
             {
                 // The change mark restarts future-depends: the next run after a change is free.
-                row.ChangeMark = await db.NextMarkAsync(ct);
+                remarked.Add(row);
             }
 
             row.FutureDepends = edit.FutureDepends;
@@ -301,6 +362,15 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
 
                 errors.Add(new FieldError($"{path}.{field}", $"unknown task '{name}'"));
                 return null;
+            }
+        }
+
+        if (remarked.Count > 0)
+        {
+            var marks = await db.NextMarksAsync(remarked.Count, ct);
+            for (var i = 0; i < remarked.Count; i++)
+            {
+                remarked[i].ChangeMark = marks[i];
             }
         }
 
@@ -326,6 +396,7 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
         List<FieldError> errors, Action<string, object> act)
     {
         var deleting = change.DeletedTasks.ToHashSet(StringComparer.Ordinal);
+        var dependersOf = deleting.Count == 0 ? null : edges.Keys.ToLookup(k => k.Dependee, k => k.Depender, StringComparer.Ordinal);
         var deleted = 0;
         foreach (var name in change.DeletedTasks)
         {
@@ -336,7 +407,7 @@ public sealed class ScheduleService(DjagDbContext db, TimeProvider time)
             }
 
             // A dependee cannot vanish under its dependers: they would never be released.
-            var dependers = edges.Keys.Where(k => k.Dependee == name && !deleting.Contains(k.Depender)).Select(k => k.Depender).ToList();
+            var dependers = dependersOf![name].Where(d => !deleting.Contains(d)).ToList();
             if (dependers.Count > 0)
             {
                 errors.Add(new FieldError($"tasks[{name}]",

@@ -133,6 +133,15 @@ public sealed class BeatTests(ServersFixture servers)
         var dispatchedAt = runs.Where(x => x.Task == "edited" && x.DispatchedAt is not null).Min(x => x.DispatchedAt!.Value);
         Assert.InRange(dispatchedAt, editedAt, editedAt + Duration.FromSeconds(20));
         TestContext.Current.SendDiagnosticMessage($"edit -> new trigger in effect: {inEffect.TotalMilliseconds:0} ms, first dispatch: {(dispatchedAt - editedAt).TotalMilliseconds:0} ms");
+
+        // The beat consumed both changes: their actions moved to the audit table, payload and creation time kept.
+        Assert.Equal(0, await system.Database.CountAsync("user_actions"));
+        Assert.Equal(2, await system.Database.CountAsync("user_action_audits"));
+        await using var connection = new NpgsqlConnection(system.Database.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var audit = new NpgsqlCommand(
+            "SELECT count(*) FROM djag.user_action_audits WHERE action = 'TASK_CHANGED' AND payload = '{\"task\": \"edited\", \"change\": \"saved\"}' AND delete_dt >= create_dt", connection);
+        Assert.Equal(2L, await audit.ExecuteScalarAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -354,4 +354,52 @@ public sealed class ScheduleServiceTests(ServersFixture servers)
 
     private static async Task<long[]> CountsAsync(TestDatabase db) =>
         await Task.WhenAll(AllTables.Select(db.CountAsync));
+
+    [Fact]
+    public async Task A_large_change_shares_crontabs_by_value_with_stored_ones_and_ones_edited_in_the_same_change()
+    {
+        // Stored: "*/5" (extract, transform) and "0 *" (load). The change moves the "*/5" row to "*/10" and adds
+        // 2,000 tasks in a chain over "*/10" (that edited row), "0 *" (stored), "*/7" and "*/7 Berlin" (new).
+        var db = await TestDatabase.CreateAsync(servers, "schedule");
+        var ct = TestContext.Current.CancellationToken;
+        await db.ApplyAsync(Etl);
+        long edited;
+        await using (var context = db.Context())
+        {
+            edited = await context.Crontabs.Where(c => c.Minute == "*/5").Select(c => c.Id).SingleAsync(ct);
+        }
+
+        string[] crons = ["*/10 * * * *", "0 * * * *", "*/7 * * * *"];
+        var tasks = Enumerable.Range(0, 2_000)
+            .Select(i => i % 4 == 3
+                ? TestDatabase.Task($"bulk{i:D4}") with { Crontab = TestDatabase.Every("*/7 * * * *", "Europe/Berlin") }
+                : TestDatabase.Task($"bulk{i:D4}", crons[i % 4]))
+            .ToList();
+        var edges = Enumerable.Range(1, 1_999).Select(i => new DependencyEdit($"bulk{i:D4}", $"bulk{i - 1:D4}")).ToList();
+
+        var result = await db.ApplyAsync(new ScheduleChange
+        {
+            Crontabs = [new(edited, TestDatabase.Every("*/10 * * * *"))],
+            Tasks = tasks,
+            Dependencies = [.. edges, new("bulk0000", "load")],
+        });
+
+        Assert.Equal(new ScheduleChangeResult(1, 2_000, 0, 2_000, 0), result);
+        await using var check = db.Context();
+        var usage = await check.PeriodicTasks.GroupBy(t => t.CrontabId).Select(g => new { Id = g.Key, Count = g.Count() }).ToListAsync(ct);
+        Assert.Equal(4, await check.Crontabs.CountAsync(ct));
+        Assert.Equal(502, usage.Single(u => u.Id == edited).Count); // extract, transform and 500 new ones
+        Assert.Equal([500, 500, 501, 502], usage.Select(u => u.Count).Order());
+        Assert.Equal(2 + 2_000, await check.TaskDependencies.CountAsync(ct)); // Etl's and the change's
+        Assert.Equal(5 + 1 + 2_000 + 2_000, await check.UserActions.CountAsync(ct)); // Etl's, the crontab's, the tasks' and the edges'
+
+
+        // Changing many edges at once gives each a mark of its own, newer than any before.
+        var marksBefore = await check.TaskDependencies.MaxAsync(d => d.ChangeMark, ct);
+        await db.ApplyAsync(new ScheduleChange { Dependencies = edges.Select(e => e with { FutureDepends = true }).ToList() });
+        var marks = await check.TaskDependencies.AsNoTracking().Where(d => d.FutureDepends).Select(d => d.ChangeMark).ToListAsync(ct);
+        Assert.Equal(1_999, marks.Count);
+        Assert.Equal(1_999, marks.Distinct().Count());
+        Assert.All(marks, m => Assert.True(m > marksBefore));
+    }
 }

@@ -106,6 +106,24 @@ internal sealed class TimingHarness : IAsyncDisposable
         return result is null or DBNull ? default : (T)result;
     }
 
+    /// <summary>Every row of <paramref name="sql"/>, each column as text (null as an empty string).</summary>
+    public static async Task<List<string[]>> RowsAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        var rows = new List<string[]>();
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+        {
+            rows.Add(Enumerable.Range(0, reader.FieldCount)
+                .Select(i => reader.IsDBNull(i) ? "" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture)!)
+                .ToArray());
+        }
+
+        return rows;
+    }
+
     /// <summary>Polls <paramref name="condition"/> until it holds; fails after <paramref name="timeout"/>.</summary>
     public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
     {

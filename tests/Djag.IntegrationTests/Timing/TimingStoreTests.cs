@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Djag.Beat.Timing;
 using Djag.IntegrationTests.Infrastructure;
 using Djag.Scheduling;
@@ -148,5 +149,76 @@ public sealed class TimingStoreTests(ServersFixture servers)
 
         Assert.Equal(moved.ToUnixTimeTicks(), await TimingHarness.ScalarAsync<long>(connectionString, startAfter));
         Assert.Equal(Instant.FromUtc(2026, 3, 1, 12, 1), await beat.Timer.NextFireTimeAsync("m", ct));
+    }
+
+    [Fact]
+    public async Task A_restart_leaves_unchanged_triggers_untouched_replaces_changed_ones_and_removes_deleted_ones()
+    {
+        // More tasks than one slice of the bulk sync, so the slices are exercised as a restart sees them.
+        var ct = TestContext.Current.CancellationToken;
+        var connectionString = await TimingHarness.NewDatabaseAsync(servers);
+        var timings = Enumerable.Range(0, 1_201)
+            .Select(i => TimingHarness.Timing($"t{i:D4}", $"0 {i % 60} * * * *", Pointer, i % 2 == 0 ? "UTC" : "Europe/Berlin", MisfirePolicy.Coalesce, i % 7))
+            .ToList();
+        await using (var before = TimingHarness.Create(connectionString, "beat-a", new ConcurrentQueue<Fire>(), Clock()))
+        {
+            await before.Timer.SyncAsync(timings, ct);
+        }
+
+        // As if each trigger had fired once: a previous fire time the restart must keep.
+        var fired = Pointer.ToDateTimeOffset().AddMinutes(-1).UtcTicks;
+        await TimingHarness.ScalarAsync<long>(connectionString, "update qrtz_triggers set prev_fire_time = @fired", ("fired", fired));
+        const string rows = "select trigger_name, next_fire_time, prev_fire_time, xmin::text from qrtz_triggers order by trigger_name";
+        var stored = await TimingHarness.RowsAsync(connectionString, rows);
+
+        var changed = timings[600] with { Schedule = CronSchedule.Parse("0 */5 * * * *", "Asia/Tokyo") };
+        var graceChanged = timings[601] with { GracePeriod = Duration.FromSeconds(60) };
+        var kept = timings.Where((_, i) => i is not (600 or 601 or 1_000)).ToList();
+        await using (var after = TimingHarness.Create(connectionString, "beat-a", new ConcurrentQueue<Fire>(), Clock()))
+        {
+            await after.Timer.SyncAsync([.. kept, changed, graceChanged], ct);
+        }
+
+        var restarted = (await TimingHarness.RowsAsync(connectionString, rows)).ToDictionary(r => r[0]);
+        Assert.Equal(1_200, restarted.Count);
+        Assert.DoesNotContain("t1000", restarted.Keys);
+        Assert.Equal(0L, await TimingHarness.ScalarAsync<long>(connectionString, "select count(*) from qrtz_job_details where job_name = 't1000'"));
+        Assert.Equal(1_200L, await TimingHarness.ScalarAsync<long>(connectionString, "select count(*) from qrtz_simprop_triggers"));
+
+        // Unchanged tasks: the very same row versions, so next and previous fire times are untouched.
+        var keptNames = kept.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
+        var untouched = stored.Where(r => keptNames.Contains(r[0])).ToList();
+        Assert.Equal(1_198, untouched.Count);
+        Assert.All(untouched, row => Assert.Equal(row, restarted[row[0]]));
+
+        // Changed tasks: a new trigger on the new schedule that keeps the previous fire time.
+        var changedRow = restarted["t0600"];
+        Assert.Equal(changed.Schedule.NextAfter(Pointer)!.Value.ToDateTimeOffset().UtcTicks.ToString(CultureInfo.InvariantCulture), changedRow[1]);
+        Assert.Equal(fired.ToString(CultureInfo.InvariantCulture), changedRow[2]);
+        Assert.NotEqual(stored.Single(r => r[0] == "t0600")[3], changedRow[3]);
+        Assert.Equal("0 */5 * * * *", await TimingHarness.ScalarAsync<string>(connectionString, "select str_prop_1 from qrtz_simprop_triggers where trigger_name = 't0600'"));
+        Assert.Equal("Asia/Tokyo", await TimingHarness.ScalarAsync<string>(connectionString, "select time_zone_id from qrtz_simprop_triggers where trigger_name = 't0600'"));
+        Assert.Equal(60L, await TimingHarness.ScalarAsync<long>(connectionString, "select long_prop_2 from qrtz_simprop_triggers where trigger_name = 't0601'"));
+        Assert.NotEqual(stored.Single(r => r[0] == "t0601")[3], restarted["t0601"][3]);
+        Assert.Equal(fired.ToString(CultureInfo.InvariantCulture), restarted["t0601"][2]);
+    }
+
+    [Fact]
+    public async Task Applying_a_batch_schedules_replaces_and_unschedules_in_one_call()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var connectionString = await TimingHarness.NewDatabaseAsync(servers);
+        await using var beat = TimingHarness.Create(connectionString, "beat-a", new ConcurrentQueue<Fire>(), Clock());
+        var a = TimingHarness.Timing("a", "0 0 * * * *", Pointer);
+        var b = TimingHarness.Timing("b", "0 0 * * * *", Pointer);
+        await beat.Timer.ApplyAsync([a, b], [], ct);
+
+        var neverFires = TimingHarness.Timing("c", "0 0 0 30 2 *", Pointer);
+        await beat.Timer.ApplyAsync([b with { Schedule = CronSchedule.Parse("0 30 * * * *") }, neverFires], ["a", "never-there"], ct);
+
+        Assert.Null(await beat.Timer.NextFireTimeAsync("a", ct));
+        Assert.Equal(Instant.FromUtc(2026, 3, 1, 12, 30), await beat.Timer.NextFireTimeAsync("b", ct));
+        Assert.Null(await beat.Timer.NextFireTimeAsync("c", ct));
+        Assert.Equal(1L, await TimingHarness.ScalarAsync<long>(connectionString, "select count(*) from qrtz_job_details"));
     }
 }

@@ -11,6 +11,7 @@ public sealed class DjagProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private ExitCleanup? _exitCleanup;
 
     private DjagProcess(Process process) => _process = process;
 
@@ -78,6 +79,9 @@ public sealed class DjagProcess : IAsyncDisposable
         process.OutputDataReceived += (_, e) => djag.Append(e.Data);
         process.ErrorDataReceived += (_, e) => djag.Append(e.Data);
         process.Start();
+
+        // A test host stopped by SIGTERM or Ctrl-C (or crashing) takes its services with it instead of leaving them running.
+        djag._exitCleanup = new ExitCleanup(djag.KillOnExit);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return djag;
@@ -114,8 +118,17 @@ public sealed class DjagProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _exitCleanup?.Dispose();
         await StopAsync();
         _process.Dispose();
+    }
+
+    private void KillOnExit()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
     }
 
     private void Append(string? line)

@@ -167,12 +167,18 @@ internal sealed partial class Dispatcher(
     }
 
     /// <summary>Publishes every run that was committed as dispatched but may not have reached NATS (a crash or NATS outage in between).</summary>
-    public async Task RepublishDispatchedAsync(Duration olderThan, CancellationToken ct)
+    public Task RepublishDispatchedAsync(Duration olderThan, CancellationToken ct) =>
+        RepublishDispatchedAsync(null, Instant.FromDateTimeOffset(time.GetUtcNow()) - olderThan, ct);
+
+    /// <summary>
+    /// Publishes the runs still dispatched that were dispatched after <paramref name="after"/> (if given) and at or
+    /// before <paramref name="upTo"/>. A run that did reach NATS is dropped by the stream as a duplicate (same message id).
+    /// </summary>
+    public async Task RepublishDispatchedAsync(Instant? after, Instant upTo, CancellationToken ct)
     {
         await using var db = await factory.CreateDbContextAsync(ct);
-        var cutoff = Instant.FromDateTimeOffset(time.GetUtcNow()) - olderThan;
         var pending = await db.Runs.AsNoTracking()
-            .Where(r => r.State == RunStates.Dispatched && r.DispatchedAt <= cutoff)
+            .Where(r => r.State == RunStates.Dispatched && r.DispatchedAt <= upTo && (after == null || r.DispatchedAt > after))
             .Join(db.PeriodicTasks.Include(t => t.Crontab), r => r.TaskId, t => t.Id, (r, t) => new { Run = r, Task = t })
             .ToListAsync(ct);
         foreach (var p in pending)

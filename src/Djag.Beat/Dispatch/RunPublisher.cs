@@ -9,7 +9,8 @@ namespace Djag.Beat.Dispatch;
 
 /// <summary>
 /// Publishes a dispatched run to JetStream with its id as the message id, so a second publish of the
-/// same run (after a crash between commit and publish) is dropped by the stream's duplicate window.
+/// same run (after a crash between commit and publish) is dropped by the stream's duplicate window, and
+/// counts as published.
 /// </summary>
 internal sealed class RunPublisher(INatsJSContext js)
 {
@@ -39,6 +40,14 @@ internal sealed class RunPublisher(INatsJSContext js)
             opts: new NatsJSPubOpts { MsgId = DjagNames.RunKey(run.Id) },
             headers: BeatTelemetry.Headers(activity),
             cancellationToken: ct);
+
+        // The stream had this run within its duplicate window (a republish of a run whose first publish did arrive).
+        // EnsureSuccess would throw for it, failing a whole republishing pass on the first run that was not lost.
+        if (ack is { Error: null, Duplicate: true })
+        {
+            return;
+        }
+
         ack.EnsureSuccess();
     }
 

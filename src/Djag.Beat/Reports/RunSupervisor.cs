@@ -12,10 +12,11 @@ using NodaTime;
 namespace Djag.Beat.Reports;
 
 /// <summary>
-/// Keeps open runs honest: a run whose worker stopped heartbeating past the lease is declared lost, and
-/// every <c>ResilientSyncInterval</c> the open runs in PostgreSQL are reconciled with the report bucket and
-/// dispatched runs no worker took are published again. Unlike the original, a restart neither forgets
-/// running runs nor dispatches dispatched ones twice.
+/// Keeps open runs honest: a run whose worker stopped heartbeating past the lease is declared lost, a run
+/// still dispatched a lease after its dispatch is published again (its beat may have died between the commit
+/// and the publish, or NATS was away), and every <c>ResilientSyncInterval</c> the open runs in PostgreSQL are
+/// reconciled with the report bucket. Unlike the original, a restart neither forgets running runs nor
+/// dispatches dispatched ones twice.
 /// </summary>
 internal sealed partial class RunSupervisor(
     IDbContextFactory<DjagDbContext> factory,
@@ -36,6 +37,10 @@ internal sealed partial class RunSupervisor(
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
         var lastSync = time.GetUtcNow();
         var lastLeaseCheck = lastSync;
+        var lastRepublish = lastSync;
+
+        // Runs dispatched before the start, and older than 5 s, are the report watcher's start-up reconciliation's.
+        var republishedUpTo = Now() - lease;
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
@@ -45,6 +50,18 @@ internal sealed partial class RunSupervisor(
                 {
                     await CheckLeasesAsync(lease, stoppingToken);
                     lastLeaseCheck = time.GetUtcNow();
+                }
+
+                if (time.GetUtcNow() - lastRepublish >= lease.ToTimeSpan())
+                {
+                    // A run committed and never published (its beat was killed in between, or the publish failed while
+                    // NATS was away) is otherwise only found by the next reconciliation, up to ResilientSyncInterval later.
+                    // Windows overlap by a lease, for a commit that landed later than the dispatch time it records;
+                    // a run that did reach NATS is dropped as a duplicate, so each costs at most two extra publishes.
+                    var upTo = Now() - lease;
+                    await dispatcher.RepublishDispatchedAsync(republishedUpTo - lease, upTo, stoppingToken);
+                    republishedUpTo = upTo;
+                    lastRepublish = time.GetUtcNow();
                 }
 
                 if (time.GetUtcNow() - lastSync >= TimeSpan.FromSeconds(o.ResilientSyncInterval))
@@ -136,6 +153,8 @@ internal sealed partial class RunSupervisor(
             return false;
         }
     }
+
+    private Instant Now() => Instant.FromDateTimeOffset(time.GetUtcNow());
 
     private async Task<List<long>> OpenRunsAsync(CancellationToken ct)
     {

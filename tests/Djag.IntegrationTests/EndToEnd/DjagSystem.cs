@@ -45,7 +45,24 @@ internal sealed class DjagSystem : IAsyncDisposable
         return new DjagSystem(database, await NatsServer.StartAsync(TestContext.Current.CancellationToken));
     }
 
-    private Dictionary<string, string> Environment => new()
+    /// <summary>Environment variables of processes started from now on, over the defaults below (the soak quiets the logs).</summary>
+    public Dictionary<string, string> Settings { get; } = [];
+
+    private Dictionary<string, string> Environment
+    {
+        get
+        {
+            var environment = DefaultEnvironment;
+            foreach (var (name, value) in Settings)
+            {
+                environment[name] = value;
+            }
+
+            return environment;
+        }
+    }
+
+    private Dictionary<string, string> DefaultEnvironment => new()
     {
         ["DJAG_DB"] = Database.ConnectionString,
         ["DJAG_NATS_URL"] = Nats.Url,

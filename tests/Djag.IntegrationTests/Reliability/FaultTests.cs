@@ -101,6 +101,30 @@ public sealed class FaultTests(ServersFixture servers)
         Assert.Equal((cron, RunOutcomes.Success), (run.Cron, run.Outcome));
     }
 
+    /// <summary>
+    /// The other beat lives on: it must publish the orphan well before its full reconciliation (ResilientSyncInterval,
+    /// 600 s), and the run is too young for a restarted beat's start-up reconciliation (runs older than 5 s).
+    /// </summary>
+    [Fact]
+    public async Task A_run_committed_by_a_beat_killed_a_moment_ago_is_published_by_the_beat_that_lives_on()
+    {
+        await using var system = await DjagSystem.StartAsync(servers, "f_orphan");
+        system.StartWorker();
+        await system.ApplyAsync(new ScheduleChange { Tasks = [TestDatabase.Task("once", "0 0 0 1 1 *") with { Task = "djag.echo", CronBase = Instant.FromUtc(2026, 6, 1, 0, 0) }] });
+        await system.StartBeatAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct); // the beat's start-up reconciliation is over
+
+        var cron = Instant.FromUtc(2026, 1, 1, 0, 0);
+        await system.Database.ExecuteAsync($"""
+            INSERT INTO djag.runs (task_id, cron, attempt, origin, state, dispatched_at)
+            SELECT id, '{cron}', 1, 'cron', 'dispatched', now() FROM djag.periodic_tasks;
+            UPDATE djag.periodic_tasks SET running = 1;
+            """);
+
+        var run = Assert.Single(await system.WaitForRunsAsync(r => r.All(DjagSystem.IsFinal), TimeSpan.FromSeconds(30), "the orphaned run ran"));
+        Assert.Equal((cron, RunOutcomes.Success), (run.Cron, run.Outcome));
+    }
+
     [Fact]
     public async Task Schedule_edits_a_new_dependency_and_a_deleted_task_while_runs_are_in_flight()
     {

@@ -16,16 +16,19 @@ internal static class Ledger
     /// <summary>Pauses every task, waits until no run is open, then checks.</summary>
     public static async Task QuiesceAndCheckAsync(DjagSystem system, TimeSpan timeout)
     {
-        var ct = TestContext.Current.CancellationToken;
-        await using (var context = system.Database.Context())
-        {
-            var tasks = await context.PeriodicTasks.Include(t => t.Crontab).ToListAsync(ct);
-            await new ScheduleService(context, TimeProvider.System)
-                .ApplyAsync(new ScheduleChange { Tasks = [.. tasks.Select(t => TaskEdit.From(t) with { Enabled = false })] }, ct);
-        }
-
+        await PauseAllAsync(system);
         await system.WaitForRunsAsync(r => r.All(DjagSystem.IsFinal), timeout, "every run is final");
         Assert.Empty(await ProblemsAsync(system));
+    }
+
+    /// <summary>Disables every task through the write path: the beat consumes no further cron events; open runs go on.</summary>
+    public static async Task PauseAllAsync(DjagSystem system)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var context = system.Database.Context();
+        var tasks = await context.PeriodicTasks.Include(t => t.Crontab).ToListAsync(ct);
+        await new ScheduleService(context, TimeProvider.System)
+            .ApplyAsync(new ScheduleChange { Tasks = [.. tasks.Select(t => TaskEdit.From(t) with { Enabled = false })] }, ct);
     }
 
     public static async Task<List<string>> ProblemsAsync(DjagSystem system)

@@ -124,7 +124,7 @@ public sealed class AdminApp : IAsyncDisposable
     private static async Task MigrateAsync(string connectionString, CancellationToken ct)
     {
         await using var migrate = DjagProcess.StartOnTestRuntime("djag-beat", new Dictionary<string, string> { ["DJAG_DB"] = connectionString }, "migrate");
-        var code = await migrate.WaitForExitAsync(TimeSpan.FromMinutes(2), ct);
+        var code = await migrate.WaitForExitAsync(TimeSpan.FromMinutes(5), ct);
         Assert.True(code == 0, $"djag-beat migrate failed ({code}):\n{migrate.Output}");
     }
 }

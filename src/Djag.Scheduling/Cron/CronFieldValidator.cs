@@ -57,6 +57,10 @@ internal static class CronFieldValidator
             {
                 errors.Add(new FieldError(field, $"'{value}' is not a valid {noun}: {ex.Message}"));
             }
+            catch (MissingSeedException)
+            {
+                errors.Add(new FieldError(field, $"'{value}' is not a valid {noun}: 'H' (a hashed value) is not supported; write the value itself"));
+            }
         }
 
         if (errors.Count == 0)
@@ -66,7 +70,7 @@ internal static class CronFieldValidator
             {
                 CronExpression.Parse(fields.Expression, CronFormat.IncludeSeconds);
             }
-            catch (CronFormatException ex)
+            catch (Exception ex) when (ex is CronFormatException or MissingSeedException)
             {
                 errors.Add(new FieldError("day_of_week", $"'{fields.Expression}' is not a valid expression: {ex.Message}"));
             }

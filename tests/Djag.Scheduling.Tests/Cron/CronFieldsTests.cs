@@ -50,6 +50,8 @@ public sealed class CronFieldsTests
     [InlineData("0", "0", "*", "*", "foo", "*", "month_of_year", "'foo' is not a valid month")]
     [InlineData("0", "", "*", "*", "*", "*", "minute", "the minute field is empty")]
     [InlineData("0", "1 2", "*", "*", "*", "*", "minute", "'1 2' is not a valid minute")]
+    [InlineData("0", "H", "*", "*", "*", "*", "minute", "'H' is not a valid minute: 'H' (a hashed value) is not supported")]
+    [InlineData("0", "0", "H/5", "*", "*", "*", "hour", "'H/5' is not a valid hour")]
     public void Each_field_is_validated_on_its_own(string s, string m, string h, string dom, string mon, string dow, string field, string message)
     {
         var ok = CronSchedule.TryCreate(new CronFields(s, m, h, dom, mon, dow), "UTC", out var schedule, out var errors);

@@ -318,7 +318,7 @@ public static class BadInputGen
         18 => Gen.Select(Gen.Int[0, 5], Gen.Int[201, 400], (position, n) =>
         {
             var fields = new[] { "0", "*", "*", "*", "*", "*" };
-            fields[position] = string.Join(',', Enumerable.Repeat("1", n / 2));
+            fields[position] = string.Join(',', Enumerable.Repeat("1", (n + 1) / 2));
             return Set(entry, "long cron field", "cron", string.Join(' ', fields)) with { Says = "at most 200" };
         }),
         _ => Gen.Int[2, 40].Select(n => Set(entry, "wrong cron field count", "cron", string.Join(' ', Enumerable.Repeat("*", n == 5 || n == 6 ? 7 : n))) with { Says = "expected 5" }),

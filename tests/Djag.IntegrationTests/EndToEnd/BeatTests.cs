@@ -150,15 +150,17 @@ public sealed class BeatTests(ServersFixture servers)
         await using var system = await DjagSystem.StartAsync(servers, "failover");
         system.StartWorker();
         await system.ApplyAsync(new ScheduleChange { Tasks = [TestDatabase.Task("tick", "* * * * * *") with { Task = "djag.echo" }] });
+        // Two beat processes start (JIT, migrations check, Quartz cluster check-in) in seconds alone and in over 40 s beside the
+        // rest of the suite on two cores; the limits only bound how long a failure takes.
         var first = system.StartBeatProcess();
         system.StartBeatProcess();
-        await system.WaitForRunsAsync(r => r.Count(x => x.Outcome == RunOutcomes.Success) >= 4, TimeSpan.FromSeconds(40), "four ticks ran");
+        await system.WaitForRunsAsync(r => r.Count(x => x.Outcome == RunOutcomes.Success) >= 4, TimeSpan.FromSeconds(90), "four ticks ran");
 
         first.Kill();
         var killedAt = Instant.FromDateTimeOffset(TimeProvider.System.GetUtcNow());
         var runs = await system.WaitForRunsAsync(
             r => r.Count(x => x.Cron > killedAt + Duration.FromSeconds(5) && x.Outcome == RunOutcomes.Success) >= 3,
-            TimeSpan.FromSeconds(40), "the surviving beat carried on");
+            TimeSpan.FromSeconds(90), "the surviving beat carried on");
 
         var crons = runs.Where(r => r.Task == "tick").Select(r => r.Cron).ToList();
         var expected = Enumerable.Range(0, (int)(crons.Max() - crons.Min()).TotalSeconds + 1).Select(s => crons.Min() + Duration.FromSeconds(s)).ToList();

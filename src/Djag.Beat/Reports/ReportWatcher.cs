@@ -19,6 +19,13 @@ internal sealed partial class ReportWatcher(
     /// <summary>The most reports applied in one transaction.</summary>
     private const int MaxBatch = 500;
 
+    /// <summary>
+    /// How often the server tells an idle watch it is alive. After a NATS restart the watch's consumer is gone without
+    /// an error; the watcher notices by the missing heartbeats and re-creates it, so this bounds how long reports wait
+    /// (with NATS.Net's 5 s default, the chains stood still for about 10 s after every restart).
+    /// </summary>
+    private static readonly TimeSpan IdleHeartbeat = TimeSpan.FromSeconds(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var retry = TimeSpan.FromMilliseconds(200);
@@ -27,7 +34,7 @@ internal sealed partial class ReportWatcher(
             try
             {
                 var store = await kv.GetStoreAsync(DjagNames.RunReportsBucket, stoppingToken);
-                var watch = store.WatchAsync<byte[]>(">", opts: new NatsKVWatchOpts { UpdatesOnly = true }, cancellationToken: stoppingToken);
+                var watch = store.WatchAsync<byte[]>(">", opts: new NatsKVWatchOpts { UpdatesOnly = true, IdleHeartbeat = IdleHeartbeat }, cancellationToken: stoppingToken);
                 await using var updates = watch.GetAsyncEnumerator(stoppingToken);
 
                 // Reports written while no watch was open (beat down, watch broken) are read from the bucket.

@@ -34,8 +34,10 @@ public sealed class FaultTests(ServersFixture servers)
         await using var system = await StartChainAsync("f_nats");
 
         await system.Nats.RestartAsync(Ct);
+        var restarted = TimeProvider.System.GetTimestamp();
 
         await WaitForProgressAsync(system, "after the NATS restart");
+        TestContext.Current.TestOutputHelper?.WriteLine($"three loads succeeded {TimeProvider.System.GetElapsedTime(restarted).TotalSeconds:0.0} s after NATS was back");
         await Ledger.QuiesceAndCheckAsync(system, Settle);
     }
 

@@ -15,6 +15,14 @@ public static class DjagNatsSetup
     /// <summary>JetStream's "stream name already in use with a different configuration".</summary>
     private const int StreamNameExistsErrCode = 10058;
 
+    /// <summary>
+    /// How often a create is asked in all when JetStream does not answer it within the request timeout: on a
+    /// cluster, a replicated stream is created by the meta leader and its replicas, which took longer than
+    /// NATS.Net's 5 s on a loaded machine with the beat and two workers creating the same ones at once.
+    /// Asking again is safe: a create of what exists with the same configuration succeeds.
+    /// </summary>
+    private const int UnansweredAttempts = 3;
+
     /// <summary>How long a worker may hold a run without acknowledging progress before JetStream hands it to another worker.</summary>
     public static readonly TimeSpan DefaultAckWait = TimeSpan.FromSeconds(30);
 
@@ -65,10 +73,30 @@ public static class DjagNatsSetup
     {
         ArgumentNullException.ThrowIfNull(js);
         ArgumentNullException.ThrowIfNull(kv);
-        await EnsureRunsStreamAsync(js, replicas, cancellationToken);
-        var reports = await EnsureBucketAsync(kv, RunReportsBucketConfig(replicas), cancellationToken);
-        var workers = await EnsureBucketAsync(kv, WorkersBucketConfig(replicas), cancellationToken);
+        await UntilAnsweredAsync(async () =>
+        {
+            await EnsureRunsStreamAsync(js, replicas, cancellationToken);
+            return true;
+        });
+        var reports = await UntilAnsweredAsync(() => EnsureBucketAsync(kv, RunReportsBucketConfig(replicas), cancellationToken));
+        var workers = await UntilAnsweredAsync(() => EnsureBucketAsync(kv, WorkersBucketConfig(replicas), cancellationToken));
         return new DjagBuckets(reports, workers);
+    }
+
+    /// <summary>Runs <paramref name="ensure"/> again when JetStream did not answer it, up to <see cref="UnansweredAttempts"/> times in all.</summary>
+    private static async Task<T> UntilAnsweredAsync<T>(Func<Task<T>> ensure)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ensure();
+            }
+            catch (NatsJSApiNoResponseException) when (attempt < UnansweredAttempts)
+            {
+                // The request timed out; the create may have happened meanwhile, which the next one finds.
+            }
+        }
     }
 
     private static async Task EnsureRunsStreamAsync(INatsJSContext js, int replicas, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Djag.Beat.Hosting;
 using Djag.Beat.Timing;
 using Djag.Hosting.Configuration;
@@ -18,31 +19,57 @@ internal sealed record RunRow(string Task, Instant Cron, int Attempt, string Sta
 
 /// <summary>
 /// The whole system on loopback: a migrated database with the Quartz tables, a nats-server of its own
-/// (the stream and bucket names are fixed by the contract), worker processes, and beats in-process or as
-/// processes. Everything runs in real time; tests use seconds-level crons.
+/// (the stream and bucket names are fixed by the contract) or a 3-node JetStream cluster of its own, worker
+/// processes, and beats in-process or as processes. Everything runs in real time; tests use seconds-level crons.
 /// </summary>
 internal sealed class DjagSystem : IAsyncDisposable
 {
     private readonly List<DjagProcess> _processes = [];
+    private readonly NatsServer? _nats;
     private IHost? _beat;
 
-    private DjagSystem(TestDatabase database, NatsServer nats)
+    private DjagSystem(TestDatabase database, NatsServer? nats, NatsCluster? cluster)
     {
         Database = database;
-        Nats = nats;
+        _nats = nats;
+        Cluster = cluster;
     }
 
     public TestDatabase Database { get; }
-    public NatsServer Nats { get; }
+
+    /// <summary>The system's nats-server; a system started with <see cref="StartOnClusterAsync"/> has <see cref="Cluster"/> instead.</summary>
+    public NatsServer Nats => _nats ?? throw new InvalidOperationException("this system runs on a NATS cluster; see Cluster");
+
+    /// <summary>The system's NATS cluster if it was started with <see cref="StartOnClusterAsync"/>, else null.</summary>
+    public NatsCluster? Cluster { get; }
+
+    /// <summary>What the processes get as DJAG_NATS_URL: the server's URL, or the cluster's list of URLs.</summary>
+    public string NatsUrl => Cluster?.Url ?? Nats.Url;
 
     /// <param name="servers">The assembly's servers.</param>
     /// <param name="prefix">Names the database.</param>
     /// <param name="postgres">A PostgreSQL server of the test's own, for a test that restarts it; else the assembly's.</param>
     public static async Task<DjagSystem> StartAsync(ServersFixture servers, string prefix, PostgresServer? postgres = null)
     {
-        var database = await TestDatabase.CreateAsync(postgres ?? servers.Postgres, prefix);
+        var database = await CreateDatabaseAsync(postgres ?? servers.Postgres, prefix);
+        return new DjagSystem(database, await NatsServer.StartAsync(TestContext.Current.CancellationToken), null);
+    }
+
+    /// <summary>
+    /// Like <see cref="StartAsync"/> on a 3-node JetStream cluster of its own: the processes get its URL list and
+    /// create the stream and buckets with 3 replicas (DJAG_NATS__REPLICAS).
+    /// </summary>
+    public static async Task<DjagSystem> StartOnClusterAsync(ServersFixture servers, string prefix)
+    {
+        var database = await CreateDatabaseAsync(servers.Postgres, prefix);
+        return new DjagSystem(database, null, await NatsCluster.StartAsync(TestContext.Current.CancellationToken));
+    }
+
+    private static async Task<TestDatabase> CreateDatabaseAsync(PostgresServer postgres, string prefix)
+    {
+        var database = await TestDatabase.CreateAsync(postgres, prefix);
         await TimingServiceCollectionExtensions.ProvisionSchemaAsync(database.ConnectionString, TestContext.Current.CancellationToken);
-        return new DjagSystem(database, await NatsServer.StartAsync(TestContext.Current.CancellationToken));
+        return database;
     }
 
     /// <summary>Environment variables of processes started from now on, over the defaults below (the soak quiets the logs).</summary>
@@ -62,17 +89,29 @@ internal sealed class DjagSystem : IAsyncDisposable
         }
     }
 
-    private Dictionary<string, string> DefaultEnvironment => new()
+    private Dictionary<string, string> DefaultEnvironment
     {
-        ["DJAG_DB"] = Database.ConnectionString,
-        ["DJAG_NATS_URL"] = Nats.Url,
-        ["DJAG_BEAT__RUN_LEASE"] = "5",
-        ["DJAG_TIMING__CHECKIN_INTERVAL"] = "00:00:01",
-        ["DJAG_TIMING__CHECKIN_MISFIRE_THRESHOLD"] = "00:00:02",
-        ["DJAG_TIMING__IDLE_WAIT_TIME"] = "00:00:01",
-        ["DJAG_LOGGING__LOG_LEVEL__DEFAULT"] = "Warning",
-        ["DJAG_LOGGING__LOG_LEVEL__DJAG"] = "Information",
-    };
+        get
+        {
+            var environment = new Dictionary<string, string>
+            {
+                ["DJAG_DB"] = Database.ConnectionString,
+                ["DJAG_NATS_URL"] = NatsUrl,
+                ["DJAG_BEAT__RUN_LEASE"] = "5",
+                ["DJAG_TIMING__CHECKIN_INTERVAL"] = "00:00:01",
+                ["DJAG_TIMING__CHECKIN_MISFIRE_THRESHOLD"] = "00:00:02",
+                ["DJAG_TIMING__IDLE_WAIT_TIME"] = "00:00:01",
+                ["DJAG_LOGGING__LOG_LEVEL__DEFAULT"] = "Warning",
+                ["DJAG_LOGGING__LOG_LEVEL__DJAG"] = "Information",
+            };
+            if (Cluster is not null)
+            {
+                environment["DJAG_NATS__REPLICAS"] = NatsCluster.Size.ToString(CultureInfo.InvariantCulture);
+            }
+
+            return environment;
+        }
+    }
 
     public DjagProcess StartWorker(string queues = "default")
     {
@@ -181,7 +220,15 @@ internal sealed class DjagSystem : IAsyncDisposable
             await process.DisposeAsync();
         }
 
-        await Nats.DisposeAsync();
+        if (_nats is not null)
+        {
+            await _nats.DisposeAsync();
+        }
+
+        if (Cluster is not null)
+        {
+            await Cluster.DisposeAsync();
+        }
     }
 
     private static string Tail(string text) => text.Length > 20_000 ? text[^20_000..] : text;

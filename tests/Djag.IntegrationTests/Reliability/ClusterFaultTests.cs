@@ -39,7 +39,7 @@ public sealed partial class ClusterFaultTests(ServersFixture servers)
         DjagProcess[] processes = [.. workers, system.StartBeatProcess()];
         await system.ApplyAsync(new ScheduleChange
         {
-            Tasks = [.. Burst(), .. Chain()],
+            Tasks = [.. Burst(), .. FaultTests.Chain()],
             Dependencies = [new DependencyEdit("transform", "extract"), new DependencyEdit("load", "transform")],
         });
 
@@ -103,13 +103,6 @@ public sealed partial class ClusterFaultTests(ServersFixture servers)
     private static TaskEdit[] Burst() =>
     [
         .. Enumerable.Range(0, BurstSize).Select(i => TestDatabase.Task($"b{i:000}", "*/5 * * * * *") with { Task = "djag.echo" }),
-    ];
-
-    private static TaskEdit[] Chain() =>
-    [
-        TestDatabase.Task("extract", "* * * * * *") with { Task = "djag.sleep", Kwargs = """{"seconds": 0.2}""" },
-        TestDatabase.Task("transform", "* * * * * *") with { Task = "djag.echo" },
-        TestDatabase.Task("load", "* * * * * *") with { Task = "djag.echo" },
     ];
 
     /// <summary>

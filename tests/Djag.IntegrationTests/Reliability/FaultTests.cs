@@ -211,7 +211,8 @@ public sealed class FaultTests(ServersFixture servers)
         }
     }
 
-    private static TaskEdit[] Chain() =>
+    /// <summary>extract -> transform -> load, every second (the dependencies are the caller's).</summary>
+    internal static TaskEdit[] Chain() =>
     [
         TestDatabase.Task("extract", "* * * * * *") with { Task = "djag.sleep", Kwargs = """{"seconds": 0.2}""" },
         TestDatabase.Task("transform", "* * * * * *") with { Task = "djag.echo" },

@@ -139,6 +139,7 @@ internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, Time
                     .WithIdentity(JobKeyOf(timing.Name))
                     .WithDescription("Djag periodic task")
                     .StoreDurably()
+                    .RequestRecovery() // a beat that dies inside a fire leaves it to another beat (see DueTaskJob)
                     .Build();
                 var trigger = BuildTrigger(timing, clock);
 

@@ -123,4 +123,31 @@ public sealed class TimingFiringTests(ServersFixture servers)
             Assert.Equal(Duration.FromSeconds(1), scheduled[i] - scheduled[i - 1]);
         }
     }
+
+    /// <summary>
+    /// A beat that dies after Quartz fired a task's trigger (and moved it to the next event, a year ahead) but before
+    /// the task's event was decided: the beat that lives on recovers the fire from the dead beat's row in
+    /// <c>qrtz_fired_triggers</c> and fires the task now, instead of a year later.
+    /// </summary>
+    [Fact]
+    public async Task A_fire_a_dead_beat_did_not_finish_is_fired_again_by_the_other_beat()
+    {
+        var fires = new ConcurrentQueue<Fire>();
+        var hanging = new HangingHandler();
+        var connectionString = await TimingHarness.NewDatabaseAsync(servers);
+        await using var a = TimingHarness.Create(connectionString, "beat-a", fires, handler: hanging);
+        await using var b = TimingHarness.Create(connectionString, "beat-b", fires);
+        var yearly = TimingHarness.Timing("yearly", "0 0 0 1 1 *", Instant.FromUtc(2025, 12, 31, 23, 0));
+        await a.Timer.ScheduleAsync(yearly, TestContext.Current.CancellationToken);
+        await a.StartAsync();
+        await hanging.Entered.WaitAsync(Timeout, TestContext.Current.CancellationToken);
+
+        // beat-a stops checking in with the fire unfinished, as if SIGKILLed.
+        await (await a.SchedulerAsync()).Shutdown(waitForJobsToComplete: false, TestContext.Current.CancellationToken);
+        Assert.Equal(1L, await TimingHarness.ScalarAsync<long>(connectionString, "select count(*) from qrtz_fired_triggers where instance_name = 'beat-a' and requests_recovery"));
+        await b.StartAsync();
+
+        await TimingHarness.WaitUntilAsync(() => fires.Any(f => f is { Instance: "beat-b", Task: "yearly" }), TimeSpan.FromSeconds(60), "beat-b fired the task the dead beat left");
+        hanging.Release();
+    }
 }

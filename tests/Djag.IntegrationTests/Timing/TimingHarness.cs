@@ -22,6 +22,24 @@ internal sealed class RecordingHandler(string instance, ConcurrentQueue<Fire> fi
     }
 }
 
+/// <summary>A beat that dies inside a fire: the handler is entered and never returns, whatever the cancellation.</summary>
+internal sealed class HangingHandler : IDueTaskHandler
+{
+    private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _never = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Entered => _entered.Task;
+
+    public Task OnDueAsync(string taskName, Instant scheduledFireTime, Instant actualFireTime, CancellationToken cancellationToken)
+    {
+        _entered.TrySetResult();
+        return _never.Task;
+    }
+
+    /// <summary>Lets the hung fire end, so the dead beat's host can be disposed.</summary>
+    public void Release() => _never.TrySetResult();
+}
+
 /// <summary>
 /// One beat's timing engine as <see cref="TimingServiceCollectionExtensions.AddDjagTiming"/> registers it,
 /// on a test database, without the rest of the beat. Several harnesses on one database form a cluster.
@@ -45,12 +63,13 @@ internal sealed class TimingHarness : IAsyncDisposable
     public async ValueTask<IScheduler> SchedulerAsync() =>
         _scheduler ??= await _provider.GetRequiredService<ISchedulerFactory>().GetScheduler(TestContext.Current.CancellationToken);
 
-    public static TimingHarness Create(string connectionString, string instance, ConcurrentQueue<Fire> fires, TimeProvider? clock = null)
+    /// <summary>A beat whose handler records each fire into <paramref name="fires"/>, or is <paramref name="handler"/> when given.</summary>
+    public static TimingHarness Create(string connectionString, string instance, ConcurrentQueue<Fire> fires, TimeProvider? clock = null, IDueTaskHandler? handler = null)
     {
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton(clock ?? TimeProvider.System);
-        services.AddSingleton<IDueTaskHandler>(new RecordingHandler(instance, fires));
+        services.AddSingleton(handler ?? new RecordingHandler(instance, fires));
         services.AddDjagTiming(connectionString, o =>
         {
             o.InstanceId = instance;

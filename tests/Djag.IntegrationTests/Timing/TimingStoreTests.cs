@@ -60,10 +60,10 @@ public sealed class TimingStoreTests(ServersFixture servers)
                 "select str_prop_2 from qrtz_simprop_triggers where trigger_name = @name", key));
             Assert.Equal((long)timing.GracePeriod.TotalSeconds, await TimingHarness.ScalarAsync<long>(connectionString,
                 "select long_prop_2 from qrtz_simprop_triggers where trigger_name = @name", key));
-            // Durable, and concurrent on purpose: the dispatcher's row lock serializes a task, so the store
-            // need not block and unblock the trigger around every fire.
+            // Durable; concurrent on purpose: the dispatcher's row lock serializes a task, so the store need not
+            // block and unblock the trigger around every fire; recovered by another beat when its beat dies mid-fire.
             Assert.True(await TimingHarness.ScalarAsync<bool>(connectionString,
-                "select is_durable and not is_nonconcurrent from qrtz_job_details where job_group = 'djag' and job_name = @name", key));
+                "select is_durable and not is_nonconcurrent and requests_recovery from qrtz_job_details where job_group = 'djag' and job_name = @name", key));
             Assert.Equal(next, await beat.Timer.NextFireTimeAsync(timing.Name, TestContext.Current.CancellationToken));
         }
     }

@@ -185,9 +185,10 @@ internal sealed class DjagCluster : IAsyncDisposable
     /// <summary>
     /// Applies the tasks <paramref name="build"/> makes, all on a daily cron at one second chosen far enough ahead that
     /// the beat has every trigger in place before it (else it tries once more, further ahead, under a new prefix), then
-    /// waits until every run finished.
+    /// waits until every run finished. <paramref name="quietFor"/> is how long after the cron second the set's first run
+    /// may take (tasks that fire first and wait for later ones); the set's time limits count from then.
     /// </summary>
-    public async Task<FiredSet> RunTogetherAsync(string prefix, Func<string, DateTimeOffset, ScheduleChange> build, CancellationToken ct, double minimumAhead = 8)
+    public async Task<FiredSet> RunTogetherAsync(string prefix, Func<string, DateTimeOffset, ScheduleChange> build, CancellationToken ct, double minimumAhead = 8, TimeSpan quietFor = default)
     {
         for (var attempt = 1; attempt <= 2; attempt++)
         {
@@ -220,7 +221,7 @@ internal sealed class DjagCluster : IAsyncDisposable
                 }
 
                 _setupPerTask = Math.Max(_setupPerTask, setup.Elapsed.TotalSeconds / count);
-                await WaitForRunsAsync(p, count, at, ct);
+                await WaitForRunsAsync(p, count, at + quietFor, ct);
                 continue;
             }
 
@@ -228,7 +229,7 @@ internal sealed class DjagCluster : IAsyncDisposable
             // does not make a large one wait minutes for nothing.
             _setupPerTask = Math.Max(0.001, (setup.Elapsed.TotalSeconds - 3) / count);
             Log.SetReady(_log, p, count, setup.Elapsed.TotalSeconds, (at - TimeProvider.System.GetUtcNow()).TotalSeconds);
-            await WaitForRunsAsync(p, count, at, ct);
+            await WaitForRunsAsync(p, count, at + quietFor, ct);
             return new FiredSet(p, at, await RunsAsync(p, ct), setup.Elapsed);
         }
 

@@ -35,7 +35,7 @@ internal static class ThroughputScenario
                         Schedules.Echo(Schedules.Name(prefix, i), Schedules.DailyAt(i % length == 0 ? at + rootsLater : at)))],
                     Dependencies = [.. Enumerable.Range(0, chains * length).Where(i => i % length != 0)
                         .Select(i => new DependencyEdit(Schedules.Name(prefix, i), Schedules.Name(prefix, i - 1)))],
-                }, ct);
+                }, ct, quietFor: rootsLater);
                 var released = set.Runs.Where(r => Index(set.Prefix, r.Task) % length != 0).ToList();
                 var window = released.Max(r => r.FinishedAt!.Value) - released.Min(r => r.StartedAt!.Value);
                 rate = released.Count / window.TotalSeconds;

@@ -22,7 +22,7 @@ internal sealed partial class ReportWatcher(
     /// <summary>
     /// How often the server tells an idle watch it is alive. After a NATS restart the watch's consumer is gone without
     /// an error; the watcher notices by the missing heartbeats and re-creates it, so this bounds how long reports wait
-    /// (with NATS.Net's 5 s default, the chains stood still for about 10 s after every restart).
+X
     /// </summary>
     private static readonly TimeSpan IdleHeartbeat = TimeSpan.FromSeconds(1);
 

@@ -22,7 +22,7 @@ internal sealed partial class ReportWatcher(
     /// <summary>
     /// How often the server tells an idle watch it is alive. After a NATS restart the watch's consumer is gone without
     /// an error; the watcher notices by the missing heartbeats and re-creates it, so this bounds how long reports wait
-X
+    /// (FaultTests measured the stall after a NATS restart: 11-14 s with NATS.Net's 5 s default, 3.8-6 s with 1 s).
     /// </summary>
     private static readonly TimeSpan IdleHeartbeat = TimeSpan.FromSeconds(1);
 

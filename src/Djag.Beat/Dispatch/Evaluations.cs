@@ -19,21 +19,25 @@ namespace Djag.Beat.Dispatch;
 /// </remarks>
 /// <param name="evaluate">Evaluates a batch: <see cref="Dispatcher.EvaluateAsync"/>.</param>
 /// <param name="concurrency">Batches evaluated at once: one gathers (or waits on PostgreSQL) while another runs.</param>
+/// <param name="time">The clock of the pauses between a released task's failed evaluations.</param>
 /// <param name="logger">The logger.</param>
 internal sealed partial class Evaluations(
     Func<IReadOnlyCollection<string>, CancellationToken, Task> evaluate,
     int concurrency,
+    TimeProvider time,
     ILogger<Evaluations> logger) : BackgroundService, IDueTaskHandler
 {
     /// <summary>The most tasks one transaction locks and evaluates.</summary>
     internal const int MaxBatch = 500;
 
-    public Evaluations(Dispatcher dispatcher, ILogger<Evaluations> logger)
-        : this(dispatcher.EvaluateAsync, 2, logger)
+    public Evaluations(Dispatcher dispatcher, TimeProvider time, ILogger<Evaluations> logger)
+        : this(dispatcher.EvaluateAsync, 2, time, logger)
     {
     }
 
     private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly HashSet<string> _retrying = new(StringComparer.Ordinal);
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private Dictionary<string, TaskCompletionSource> _pending = new(StringComparer.Ordinal);
 
@@ -55,14 +59,80 @@ internal sealed partial class Evaluations(
         }
     }
 
-    /// <inheritdoc cref="EvaluateAsync(string)"/>
-    public Task EvaluateAsync(IEnumerable<string> names) => Task.WhenAll(names.Select(EvaluateAsync));
+    /// <summary>
+    /// Requests evaluations of the tasks a completed run released, without waiting for them, so the report watcher
+    /// applies the next reports meanwhile. Nothing else would evaluate a released task before its trigger's next fire,
+    /// so a failed evaluation is requested again after a pause (doubling to 10 s) until one succeeds or the beat stops.
+    /// </summary>
+    public void Release(IEnumerable<string> names)
+    {
+        foreach (var name in names)
+        {
+            lock (_gate)
+            {
+                // A task pausing after a failure is evaluated after its pause, which is after this request too.
+                if (_retrying.Contains(name))
+                {
+                    continue;
+                }
+            }
+
+            _ = EvaluateUntilDoneAsync(name);
+        }
+    }
+
+    private async Task EvaluateUntilDoneAsync(string name)
+    {
+        var pause = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                await EvaluateAsync(name);
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // Retried below; the beat must not stop over one task.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogReleasedFailed(logger, ex, name, pause);
+            }
+
+            lock (_gate)
+            {
+                _retrying.Add(name);
+            }
+
+            try
+            {
+                await Task.Delay(pause, time, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _retrying.Remove(name);
+                }
+            }
+
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+        }
+    }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(() => EvaluateBatchesAsync(stoppingToken), stoppingToken)));
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync();
         await base.StopAsync(cancellationToken);
         lock (_gate)
         {
@@ -146,6 +216,15 @@ internal sealed partial class Evaluations(
             }
         }
     }
+
+    public override void Dispose()
+    {
+        _stopping.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(EventId = BeatEventIds.ReleasedEvaluationFailed, Level = LogLevel.Warning, Message = "Evaluating {Task}, released by a completed run, failed; trying again in {Pause}")]
+    private static partial void LogReleasedFailed(ILogger logger, Exception exception, string task, TimeSpan pause);
 
     [LoggerMessage(EventId = BeatEventIds.EvaluationFailed, Level = LogLevel.Warning, Message = "Evaluating a batch of {Count} tasks failed; evaluating them one by one")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);

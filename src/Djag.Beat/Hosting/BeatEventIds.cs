@@ -13,6 +13,7 @@ internal static class BeatEventIds
     public const int Republished = 1102;
     public const int EvaluationFailed = 1103;
     public const int RetryDispatched = 1104;
+    public const int ReleasedEvaluationFailed = 1105;
 
     // 1200-1299: worker reports
     public const int RunStarted = 1200;

@@ -13,7 +13,8 @@ namespace Djag.Beat.Reports;
 
 /// <summary>
 /// Applies workers' reports to their runs and the tasks' counters (semantics.md section 5), a batch in one
-/// transaction, then re-evaluates the tasks and their dependers at once. A report is applied at most once:
+/// transaction, then requests evaluations of the tasks and their dependers (<see cref="Evaluations.Release"/>)
+/// and returns while they run. A report is applied at most once:
 /// the run's row lock and state decide, so two beats watching the same bucket, a replayed report or a
 /// late report from a worker whose run was declared lost change nothing.
 /// </summary>
@@ -30,7 +31,7 @@ internal sealed partial class ReportApplier(
 {
     public Task ApplyAsync(RunReport report, CancellationToken ct) => ApplyAsync([report], ct);
 
-    /// <summary>Applies the start reports, then the finish reports (a run's finish supersedes its start), then evaluates what they released.</summary>
+    /// <summary>Applies the start reports, then the finish reports (a run's finish supersedes its start), then releases what they completed.</summary>
     public async Task ApplyAsync(IReadOnlyCollection<RunReport> reports, CancellationToken ct)
     {
         await StartAsync([.. reports.Where(r => r.State == RunReportStates.Started)], ct);
@@ -46,7 +47,7 @@ internal sealed partial class ReportApplier(
             metrics.Released(names, finished[runId]);
         }
 
-        await evaluations.EvaluateAsync(released.Values.SelectMany(names => names).Distinct(StringComparer.Ordinal));
+        evaluations.Release(released.Values.SelectMany(names => names).Distinct(StringComparer.Ordinal));
     }
 
     /// <summary>Declares a run lost: its worker stopped heartbeating past the lease. A lost run releases its running count but resolves no dependency.</summary>
@@ -62,7 +63,7 @@ internal sealed partial class ReportApplier(
         if (released.TryGetValue(runId, out var names))
         {
             LogLost(logger, runId, why);
-            await evaluations.EvaluateAsync(names);
+            evaluations.Release(names);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Djag.Beat.Dispatch;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Djag.IntegrationTests.EndToEnd;
 
@@ -97,9 +98,34 @@ public sealed class EvaluationsTests
         Assert.Equal(["bad", "good"], singles.Order(StringComparer.Ordinal).ToArray());
     }
 
-    private static async Task<Running> StartAsync(Func<IReadOnlyCollection<string>, CancellationToken, Task> evaluate)
+    [Fact]
+    public async Task A_released_task_whose_evaluation_fails_is_evaluated_again_after_growing_pauses_until_it_succeeds()
     {
-        var service = new Evaluations(evaluate, concurrency: 1, NullLogger<Evaluations>.Instance);
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var attempts = 0;
+        await using var evaluations = await StartAsync(
+            (_, _) => Interlocked.Increment(ref attempts) <= 2 ? throw new InvalidOperationException("PostgreSQL is away") : Task.CompletedTask,
+            time);
+
+        evaluations.Service.Release(["load"]);
+        await WaitUntilAsync(() => Volatile.Read(ref attempts) == 1);
+        for (var step = 0; step < 600 && Volatile.Read(ref attempts) < 3; step++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(5, _ct);
+        }
+
+        // Pauses of 200 ms, then 400 ms, came before the second and third attempts; after the success nothing is retried.
+        Assert.Equal(3, Volatile.Read(ref attempts));
+        Assert.True(time.GetUtcNow() - DateTimeOffset.UnixEpoch >= TimeSpan.FromMilliseconds(600), $"retried after {time.GetUtcNow() - DateTimeOffset.UnixEpoch}");
+        time.Advance(TimeSpan.FromMinutes(1));
+        await Task.Delay(50, _ct);
+        Assert.Equal(3, Volatile.Read(ref attempts));
+    }
+
+    private static async Task<Running> StartAsync(Func<IReadOnlyCollection<string>, CancellationToken, Task> evaluate, TimeProvider? time = null)
+    {
+        var service = new Evaluations(evaluate, concurrency: 1, time ?? TimeProvider.System, NullLogger<Evaluations>.Instance);
         await service.StartAsync(CancellationToken.None);
         return new Running(service);
     }

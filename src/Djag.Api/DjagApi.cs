@@ -51,6 +51,7 @@ public static class DjagApi
             var shape = OperationsJson.Options;
             json.SerializerOptions.PropertyNamingPolicy = shape.PropertyNamingPolicy;
             json.SerializerOptions.DictionaryKeyPolicy = shape.DictionaryKeyPolicy;
+            json.SerializerOptions.NumberHandling = shape.NumberHandling;
             foreach (var converter in shape.Converters)
             {
                 json.SerializerOptions.Converters.Add(converter);

@@ -69,6 +69,7 @@ public sealed class ApiTaskTests(ServersFixture servers)
     [InlineData("""{"name": "t", "task": "x", "cron": "0 * * * *", "misfire": ["skip", "coalesce"], "grace_period": 5}""", "misfire", "wrong type")]
     [InlineData("""{"name": "t", "task": "x", "cron": "0 * * * *", "priority": 256}""", "priority", "between 0 and 255")]
     [InlineData("""{"name": "t", "task": "x", "cron": "0 * * * *", "priority": "high"}""", "priority", "wrong type")]
+    [InlineData("""{"name": "t", "task": "x", "cron": "0 * * * *", "misfire": "skip", "grace_period": "30"}""", "grace_period", "wrong type")]
     [InlineData("""{"name": "t", "task": "x", "cron": "0 * * * *", "queue": "a.b"}""", "queue", "not a valid queue")]
     [InlineData("""{"name": "t", "task": "x", "cron": "0 * * * *", "cron_base": "yesterday"}""", "cron_base", "yesterday")]
     [InlineData("""{"name": "t", "task": "x", "cron": "0 * * * *", "max_running": 0}""", "max_running", ">= 1")]

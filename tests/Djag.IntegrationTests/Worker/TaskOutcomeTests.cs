@@ -107,6 +107,7 @@ public sealed partial class TaskOutcomeTests
             {"program": "sh", "args": ["-c", "echo to stderr >&2; for i in $(seq 1 3000); do echo \"line $i $GREETING\"; done; pwd"],
              "env": {"GREETING": "hi"}, "cwd": "/tmp"}
             """));
+        await beat.PublishAsync(FakeBeat.Run(3, "djag.shell", kwargs: """{"program": "sh", "args": ["-c", "echo out; echo err >&2"]}"""));
 
         var plain = await beat.WaitForFinishedAsync(1, Wait);
         Assert.Equal(RunReportOutcomes.Success, plain.Outcome);
@@ -114,9 +115,13 @@ public sealed partial class TaskOutcomeTests
 
         var chatty = await beat.WaitForFinishedAsync(2, Wait);
         Assert.Equal(RunReportOutcomes.Success, chatty.Outcome);
-        Assert.EndsWith("line 2999 hi\nline 3000 hi\n/tmp\n", chatty.OutputTail, StringComparison.Ordinal);
+        // Standard output and error are two pipes read side by side: the tail keeps each one's order, not their interleaving.
+        Assert.EndsWith("line 2999 hi\nline 3000 hi\n/tmp\n", chatty.OutputTail!.Replace("to stderr\n", "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.StartsWith("…", chatty.OutputTail, StringComparison.Ordinal);
         Assert.Equal(4096, chatty.OutputTail!.Length);
+
+        var both = await beat.WaitForFinishedAsync(3, Wait);
+        Assert.Equal(["err", "out"], both.OutputTail!.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -236,6 +236,37 @@ public sealed class BeatTests(ServersFixture servers)
         Assert.Equal(1, task.State.TotalRunCount); // a lost run completes nothing
     }
 
+    [Fact]
+    public async Task A_depender_that_cannot_be_decided_holds_up_neither_the_report_nor_the_other_dependers()
+    {
+        await using var system = await DjagSystem.StartAsync(servers, "undecidable");
+        system.StartWorker();
+        await system.StartBeatAsync();
+        TaskEdit Yearly(string name, double seconds, string timezone) => Sleep(name, "0 0 0 1 1 *", seconds) with
+        {
+            Crontab = TestDatabase.Every("0 0 0 1 1 *", timezone),
+            CronBase = Instant.FromUtc(2025, 12, 31, 12, 0),
+        };
+        await system.ApplyAsync(new ScheduleChange
+        {
+            // London's new year is UTC's, on a crontab of its own.
+            Tasks = [Yearly("head", 3, "UTC"), Yearly("good", 0.1, "UTC"), Yearly("bad", 0.1, "Europe/London")],
+            Dependencies = [new("good", "head"), new("bad", "head")],
+        });
+        await system.WaitForRunsAsync(r => r.Any(x => x.Task == "head" && x.State == RunStates.Running), TimeSpan.FromSeconds(60), "head started");
+
+        // Behind the write path's back, so nothing but deciding bad notices: its zone no longer parses.
+        Assert.Equal(1, await system.Database.ExecuteAsync("UPDATE djag.crontabs SET timezone = 'Mars/Olympus' WHERE timezone = 'Europe/London'"));
+
+        var runs = await system.WaitForRunsAsync(
+            r => r.Any(x => x.Task == "good" && x.Outcome == RunOutcomes.Success), TimeSpan.FromSeconds(60), "good ran after head");
+        Assert.Equal(RunOutcomes.Success, Assert.Single(runs, x => x.Task == "head").Outcome);
+        Assert.DoesNotContain(runs, x => x.Task == "bad");
+        await using var context = system.Database.Context();
+        var head = await context.PeriodicTasks.AsNoTracking().SingleAsync(t => t.Name == "head", TestContext.Current.CancellationToken);
+        Assert.Equal((0, 1L), (head.State.Running, head.State.TotalRunCount));
+    }
+
     /// <summary>Waits until the wall clock is at <paramref name="offset"/> seconds into a period of <paramref name="period"/> seconds, after <paramref name="after"/>.</summary>
     private static async Task<DateTimeOffset> AtSecondAsync(int period, int offset, DateTimeOffset after)
     {

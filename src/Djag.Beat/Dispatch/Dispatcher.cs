@@ -43,74 +43,52 @@ internal sealed partial class Dispatcher(
     /// <summary>One decision per task; returns the tasks for which the core says another event is due at once.</summary>
     private async Task<IReadOnlyCollection<string>> EvaluateOnceAsync(IReadOnlyCollection<string> names, CancellationToken ct)
     {
-        Decisions decisions;
+        var dispatched = new List<(Run Run, PeriodicTask Task)>();
+        var again = new List<string>();
         await using (var db = await factory.CreateDbContextAsync(ct))
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var tasks = await db.LockTasksAsync(names, ct);
-            decisions = await DecideAsync(db, tasks, Instant.FromDateTimeOffset(time.GetUtcNow()), ct);
+            var tasks = (await db.LockTasksAsync(names, ct)).Where(t => t.Enabled).ToList();
+            var inputs = await db.LoadEvaluationInputsAsync(tasks, ct);
+            var now = Instant.FromDateTimeOffset(time.GetUtcNow());
+            var decisions = tasks.Select(t => (Task: t, Decision: inputs[t.Id].Evaluate(t, now))).ToList();
+            var marks = await db.NextMarksAsync(decisions.Count(d => d.Decision is TaskDecision.Dispatch), ct);
+            var runs = new Run?[decisions.Count];
+            var next = 0;
+            for (var i = 0; i < decisions.Count; i++)
+            {
+                var (task, decision) = decisions[i];
+                RecordMisfires(db, task, task.ToDefinition(), decision, now);
+                long mark = 0;
+                if (decision is TaskDecision.Dispatch dispatch)
+                {
+                    mark = marks[next++];
+                    runs[i] = new Run { TaskId = task.Id, Cron = dispatch.Event, State = RunStates.Dispatched, DispatchedAt = now };
+                    db.Runs.Add(runs[i]!);
+                }
+
+                task.State.Assign(TaskBookkeeping.Apply(task.State.ToCore(), decision, now, mark));
+            }
+
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
-        }
-
-        return await PublishAsync(decisions, ct);
-    }
-
-    /// <summary>
-    /// Decides the enabled ones of <paramref name="locked"/> (whose rows the caller's transaction locks) in that
-    /// transaction: records their skipped and coalesced events, adds the runs of their due events and assigns their
-    /// new states. The caller saves and commits, then calls <see cref="PublishAsync"/>.
-    /// </summary>
-    public static async Task<Decisions> DecideAsync(DjagDbContext db, IReadOnlyList<PeriodicTask> locked, Instant now, CancellationToken ct)
-    {
-        var tasks = locked.Where(t => t.Enabled).ToList();
-        var inputs = await db.LoadEvaluationInputsAsync(tasks, ct);
-        var decisions = tasks.Select(t => (Task: t, Decision: inputs[t.Id].Evaluate(t, now))).ToList();
-        var marks = await db.NextMarksAsync(decisions.Count(d => d.Decision is TaskDecision.Dispatch), ct);
-        var decided = new List<(PeriodicTask, TaskDecision, Run?)>(decisions.Count);
-        var next = 0;
-        foreach (var (task, decision) in decisions)
-        {
-            RecordMisfires(db, task, task.ToDefinition(), decision, now);
-            long mark = 0;
-            Run? run = null;
-            if (decision is TaskDecision.Dispatch dispatch)
+            for (var i = 0; i < decisions.Count; i++)
             {
-                mark = marks[next++];
-                run = new Run { TaskId = task.Id, Cron = dispatch.Event, State = RunStates.Dispatched, DispatchedAt = now };
-                db.Runs.Add(run);
-            }
-
-            task.State.Assign(TaskBookkeeping.Apply(task.State.ToCore(), decision, now, mark));
-            decided.Add((task, decision, run));
-        }
-
-        return new Decisions(now, decided);
-    }
-
-    /// <summary>
-    /// After the commit of <paramref name="decisions"/>: counts and logs them and publishes their runs; returns the
-    /// tasks for which the core says another event is due at once.
-    /// </summary>
-    public async Task<IReadOnlyCollection<string>> PublishAsync(Decisions decisions, CancellationToken ct)
-    {
-        var dispatched = new List<(Run Run, PeriodicTask Task)>();
-        var again = new List<string>();
-        foreach (var (task, decision, run) in decisions.Items)
-        {
-            metrics.Evaluated(task, decision, run);
-            if (run is not null)
-            {
-                LogDispatched(logger, task.Name, run.Cron, run.Id, decisions.Now - run.Cron);
-                dispatched.Add((run, task));
-                if (decision.NextEvaluationAt is { } at && at <= decisions.Now)
+                var (task, decision) = decisions[i];
+                metrics.Evaluated(task, decision, runs[i]);
+                if (runs[i] is { } run)
                 {
-                    again.Add(task.Name);
+                    LogDispatched(logger, task.Name, run.Cron, run.Id, now - run.Cron);
+                    dispatched.Add((run, task));
+                    if (decision.NextEvaluationAt is { } at && at <= now)
+                    {
+                        again.Add(task.Name);
+                    }
                 }
-            }
-            else if (decision is TaskDecision.Wait wait)
-            {
-                LogWaiting(logger, task.Name, wait.Event, string.Join("; ", wait.Reasons));
+                else if (decision is TaskDecision.Wait wait)
+                {
+                    LogWaiting(logger, task.Name, wait.Event, string.Join("; ", wait.Reasons));
+                }
             }
         }
 

@@ -6,8 +6,7 @@ using NodaTime;
 namespace Djag.Beat.Dispatch;
 
 /// <summary>
-/// Gathers the requests to evaluate tasks — trigger fires, schedule changes, released tasks the report applier
-/// leaves to it — into batches
+/// Gathers the requests to evaluate tasks — trigger fires, released dependers, schedule changes — into batches
 /// for the <see cref="Dispatcher"/>: while one batch is evaluated the next gathers, so a thousand tasks due on
 /// the same second cost a few transactions rather than a thousand. A task requested again before its
 /// evaluation started is evaluated once for both requests.
@@ -61,9 +60,8 @@ internal sealed partial class Evaluations(
     }
 
     /// <summary>
-    /// Requests evaluations of tasks a completed run released that the report applier did not decide itself (a catch-up
-    /// event due at once, or a failed decision), without waiting for them, so the report watcher applies the next
-    /// reports meanwhile. Nothing else would evaluate a released task before its trigger's next fire,
+    /// Requests evaluations of the tasks a completed run released, without waiting for them, so the report watcher
+    /// applies the next reports meanwhile. Nothing else would evaluate a released task before its trigger's next fire,
     /// so a failed evaluation is requested again after a pause (doubling to 10 s) until one succeeds or the beat stops.
     /// </summary>
     public void Release(IEnumerable<string> names)

@@ -23,7 +23,6 @@ internal static class BeatEventIds
     public const int WatchFailed = 1204;
     public const int StaleReport = 1205;
     public const int RetryScheduled = 1206;
-    public const int DecideReleasedFailed = 1207;
 
     // 3000-3099: the Quartz timing engine (Timing/TimingEventIds.cs)
 

@@ -13,21 +13,17 @@ namespace Djag.Beat.Reports;
 
 /// <summary>
 /// Applies workers' reports to their runs and the tasks' counters (semantics.md section 5), a batch in one
-/// transaction that also decides what the completed runs released: their own tasks (a freed max_running slot, a
-/// self future-dependency) and their dependers, so a released depender's run is committed with the report that
-/// released it and published right after. A report is applied at most once:
+/// transaction, then requests evaluations of the tasks and their dependers (<see cref="Evaluations.Release"/>)
+/// and returns while they run. A report is applied at most once:
 /// the run's row lock and state decide, so two beats watching the same bucket, a replayed report or a
 /// late report from a worker whose run was declared lost change nothing.
 /// </summary>
 /// <remarks>
 /// Locks are taken runs first, then tasks, each in id order, so two beats applying overlapping batches
-/// wait for each other and never deadlock. When deciding the released tasks fails, the reports are applied
-/// without it and the tasks are left to <see cref="Evaluations.Release"/>, which retries them one by one, so
-/// no task that cannot be evaluated holds up the reports.
+/// wait for each other and never deadlock.
 /// </remarks>
 internal sealed partial class ReportApplier(
     IDbContextFactory<DjagDbContext> factory,
-    Dispatcher dispatcher,
     Evaluations evaluations,
     BeatMetrics metrics,
     TimeProvider time,
@@ -45,42 +41,29 @@ internal sealed partial class ReportApplier(
             finished[report.RunId] = report;
         }
 
-        var done = await FinishAsync([.. finished.Values.Select(r => (r.RunId, FinishedBy(r)))], ct);
-        foreach (var (runId, names) in done.Released)
+        var released = await FinishAsync([.. finished.Values.Select(r => (r.RunId, FinishedBy(r)))], ct);
+        foreach (var (runId, names) in released)
         {
             metrics.Released(names, finished[runId]);
         }
 
-        await ReleaseAsync(done, ct);
+        evaluations.Release(released.Values.SelectMany(names => names).Distinct(StringComparer.Ordinal));
     }
 
     /// <summary>Declares a run lost: its worker stopped heartbeating past the lease. A lost run releases its running count but resolves no dependency.</summary>
     public async Task LoseAsync(long runId, string why, CancellationToken ct)
     {
-        var done = await FinishAsync([(runId, run =>
+        var released = await FinishAsync([(runId, run =>
         {
             run.Outcome = RunOutcomes.Lost;
             run.Error = why;
             run.FinishedAt = Now();
             return null;
         })], ct);
-        if (done.Released.ContainsKey(runId))
+        if (released.TryGetValue(runId, out var names))
         {
             LogLost(logger, runId, why);
-            await ReleaseAsync(done, ct);
-        }
-    }
-
-    /// <summary>Publishes the runs the finish decided; or, when it did not decide, requests the evaluations.</summary>
-    private async Task ReleaseAsync(Finished done, CancellationToken ct)
-    {
-        if (done.Decisions is { } decisions)
-        {
-            evaluations.Release(await dispatcher.PublishAsync(decisions, ct));
-        }
-        else
-        {
-            evaluations.Release(done.Released.Values.SelectMany(names => names).Distinct(StringComparer.Ordinal));
+            evaluations.Release(names);
         }
     }
 
@@ -121,34 +104,18 @@ internal sealed partial class ReportApplier(
         return success ? RunOutcome.Success : RunOutcome.Failure;
     };
 
-    private async Task<Finished> FinishAsync(IReadOnlyList<(long RunId, Func<Run, RunOutcome?> Finish)> finishes, CancellationToken ct)
-    {
-        if (finishes.Count == 0)
-        {
-            return Finished.None;
-        }
-
-        try
-        {
-            return await FinishAsync(finishes, decide: true, ct);
-        }
-#pragma warning disable CA1031 // Applied again without the decisions, which Evaluations retries task by task.
-        catch (Exception ex) when (!ct.IsCancellationRequested)
-#pragma warning restore CA1031
-        {
-            LogDecideFailed(logger, ex, finishes.Count);
-            return await FinishAsync(finishes, decide: false, ct);
-        }
-    }
-
     /// <summary>
     /// Moves each open run to finished with what its function sets, and books it on its task: a completion
     /// when the function returns an outcome, else (lost) only the running count. Returns, per run that was
-    /// open, the tasks it released: its own, then its dependers; with <paramref name="decide"/>, decided in the
-    /// same transaction.
+    /// open, the tasks to re-evaluate: its own (a freed max_running slot, a self future-dependency), then its dependers.
     /// </summary>
-    private async Task<Finished> FinishAsync(IReadOnlyList<(long RunId, Func<Run, RunOutcome?> Finish)> finishes, bool decide, CancellationToken ct)
+    private async Task<Dictionary<long, IReadOnlyList<string>>> FinishAsync(IReadOnlyList<(long RunId, Func<Run, RunOutcome?> Finish)> finishes, CancellationToken ct)
     {
+        if (finishes.Count == 0)
+        {
+            return [];
+        }
+
         await using var db = await factory.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var ids = finishes.Select(f => f.RunId).ToArray();
@@ -161,16 +128,10 @@ internal sealed partial class ReportApplier(
         runs.RemoveAll(r => r.State is not (RunStates.Dispatched or RunStates.Running));
         if (runs.Count == 0)
         {
-            return Finished.None;
+            return [];
         }
 
-        // The dependers are read first, so that every task is locked in one statement, in id order.
-        var taskIds = runs.Select(r => r.TaskId).Distinct().ToArray();
-        var dependers = (await db.TaskDependencies.Where(d => taskIds.Contains(d.DependeeId) && d.DependerId != d.DependeeId)
-            .Select(d => new { d.DependeeId, d.DependerId, Depender = d.Depender.Name }).ToListAsync(ct))
-            .ToLookup(d => d.DependeeId);
-        var locked = await db.LockTasksAsync(decide ? [.. taskIds.Union(dependers.SelectMany(d => d).Select(d => d.DependerId))] : taskIds, ct);
-        var tasks = locked.Where(t => taskIds.Contains(t.Id)).ToDictionary(t => t.Id);
+        var tasks = (await db.LockTasksAsync(runs.Select(r => r.TaskId).Distinct().ToArray(), ct)).ToDictionary(t => t.Id);
         var marks = await db.NextMarksAsync(runs.Count, ct);
         var finish = finishes.ToDictionary(f => f.RunId, f => f.Finish);
         var now = Now();
@@ -200,35 +161,21 @@ internal sealed partial class ReportApplier(
             }
         }
 
-        // Saved before deciding: the dependers' decisions read the completions as stored.
         await db.SaveChangesAsync(ct);
-        Decisions? decisions = null;
-        if (decide)
-        {
-            decisions = await Dispatcher.DecideAsync(db, locked, now, ct);
-            await db.SaveChangesAsync(ct);
-        }
-
         await transaction.CommitAsync(ct);
         foreach (var run in runs)
         {
             metrics.Finished(tasks[run.TaskId], run, startUnseen.Contains(run.Id));
         }
 
-        var released = runs.ToDictionary(r => r.Id, r => (IReadOnlyList<string>)[tasks[r.TaskId].Name, .. dependers[r.TaskId].Select(d => d.Depender)]);
-        return new Finished(released, decisions);
+        var taskIds = tasks.Keys.ToArray();
+        var dependers = (await db.TaskDependencies.Where(d => taskIds.Contains(d.DependeeId) && d.DependerId != d.DependeeId)
+            .Select(d => new { d.DependeeId, Depender = d.Depender.Name }).ToListAsync(ct))
+            .ToLookup(d => d.DependeeId, d => d.Depender);
+        return runs.ToDictionary(r => r.Id, r => (IReadOnlyList<string>)[tasks[r.TaskId].Name, .. dependers[r.TaskId]]);
     }
 
     private Instant Now() => Instant.FromDateTimeOffset(time.GetUtcNow());
-
-    /// <summary>Per run that was open, the tasks it released (its own first); and, when they were decided with it, the decisions.</summary>
-    private sealed record Finished(IReadOnlyDictionary<long, IReadOnlyList<string>> Released, Decisions? Decisions)
-    {
-        public static readonly Finished None = new(new Dictionary<long, IReadOnlyList<string>>(), null);
-    }
-
-    [LoggerMessage(EventId = BeatEventIds.DecideReleasedFailed, Level = LogLevel.Warning, Message = "Deciding what {Count} finished runs released failed; applying them without it, and evaluating the tasks they released one by one")]
-    private static partial void LogDecideFailed(ILogger logger, Exception exception, int count);
 
     [LoggerMessage(EventId = BeatEventIds.RunStarted, Level = LogLevel.Debug, Message = "Run {RunId} started on {Worker}")]
     private static partial void LogStarted(ILogger logger, long runId, string worker);

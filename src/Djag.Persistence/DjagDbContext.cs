@@ -58,6 +58,11 @@ public sealed class DjagDbContext(DbContextOptions<DjagDbContext> options) : DbC
     /// Locks the rows of the named tasks that exist until the caller's transaction ends, in id order (so two
     /// transactions locking overlapping sets never deadlock), and loads them with their crontabs.
     /// </summary>
+    /// <remarks>
+    /// Two statements on purpose. A row locked after waiting for another transaction is returned as that transaction
+    /// committed it, but a join in the same statement reads the statement's older snapshot: a task that transaction moved
+    /// to a crontab it created would drop out of the result. The load after the lock sees both.
+    /// </remarks>
     public async Task<List<PeriodicTask>> LockTasksAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken = default)
     {
         var list = names as string[] ?? [.. names];

@@ -236,6 +236,40 @@ public sealed class BeatTests(ServersFixture servers)
         Assert.Equal(1, task.State.TotalRunCount); // a lost run completes nothing
     }
 
+    [Theory]
+    [InlineData("max_running")]
+    [InlineData("self_future_dependency")]
+    public async Task A_finish_lets_the_next_due_event_of_its_own_task_go_at_once(string holdsIt)
+    {
+        await using var system = await DjagSystem.StartAsync(servers, "own-" + holdsIt.Replace('_', '-'));
+        system.StartWorker();
+        await system.StartBeatAsync();
+
+        // Three yearly events are overdue (2024, 2025, 2026) and caught up one at a time, each held until the run before
+        // it finished; the trigger fires next in 2027, so only the finish of a run can let the next event go.
+        await system.ApplyAsync(new ScheduleChange
+        {
+            Tasks =
+            [
+                Sleep("yearly", "0 0 0 1 1 *", 0.3) with
+                {
+                    CronBase = Instant.FromUtc(2023, 6, 1, 0, 0),
+                    MaxRunning = holdsIt == "max_running" ? 1 : null,
+                },
+            ],
+            Dependencies = holdsIt == "self_future_dependency" ? [new("yearly", "yearly", FutureDepends: true)] : [],
+        });
+        var runs = await system.WaitForRunsAsync(
+            r => r.Count(x => x.Outcome == RunOutcomes.Success) == 3, TimeSpan.FromSeconds(60), "the three overdue events ran");
+
+        var ordered = runs.OrderBy(r => r.Cron).ToList();
+        Assert.Equal([2024, 2025, 2026], ordered.Select(r => r.Cron.InUtc().Year));
+        for (var i = 1; i < ordered.Count; i++)
+        {
+            Assert.True(ordered[i - 1].FinishedAt <= ordered[i].DispatchedAt, $"{ordered[i].Cron} dispatched before {ordered[i - 1].Cron} finished");
+        }
+    }
+
     [Fact]
     public async Task A_depender_that_cannot_be_decided_holds_up_neither_the_report_nor_the_other_dependers()
     {

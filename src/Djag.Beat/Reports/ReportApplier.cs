@@ -42,12 +42,12 @@ internal sealed partial class ReportApplier(
         }
 
         var released = await FinishAsync([.. finished.Values.Select(r => (r.RunId, FinishedBy(r)))], ct);
-        foreach (var (runId, release) in released)
+        foreach (var (runId, names) in released)
         {
-            metrics.Released(release.Task, release.Dependers, finished[runId]);
+            metrics.Released(names, finished[runId]);
         }
 
-        evaluations.Release(released.Values.SelectMany(r => r.ToEvaluate).Distinct(StringComparer.Ordinal));
+        evaluations.Release(released.Values.SelectMany(names => names).Distinct(StringComparer.Ordinal));
     }
 
     /// <summary>Declares a run lost: its worker stopped heartbeating past the lease. A lost run releases its running count but resolves no dependency.</summary>
@@ -60,10 +60,10 @@ internal sealed partial class ReportApplier(
             run.FinishedAt = Now();
             return null;
         })], ct);
-        if (released.TryGetValue(runId, out var release))
+        if (released.TryGetValue(runId, out var names))
         {
             LogLost(logger, runId, why);
-            evaluations.Release(release.ToEvaluate);
+            evaluations.Release(names);
         }
     }
 
@@ -107,9 +107,9 @@ internal sealed partial class ReportApplier(
     /// <summary>
     /// Moves each open run to finished with what its function sets, and books it on its task: a completion
     /// when the function returns an outcome, else (lost) only the running count. Returns, per run that was
-    /// open, what it released.
+    /// open, the tasks to re-evaluate: its own (a freed max_running slot, a self future-dependency), then its dependers.
     /// </summary>
-    private async Task<Dictionary<long, Released>> FinishAsync(IReadOnlyList<(long RunId, Func<Run, RunOutcome?> Finish)> finishes, CancellationToken ct)
+    private async Task<Dictionary<long, IReadOnlyList<string>>> FinishAsync(IReadOnlyList<(long RunId, Func<Run, RunOutcome?> Finish)> finishes, CancellationToken ct)
     {
         if (finishes.Count == 0)
         {
@@ -169,28 +169,13 @@ internal sealed partial class ReportApplier(
         }
 
         var taskIds = tasks.Keys.ToArray();
-        var edges = await db.TaskDependencies.Where(d => taskIds.Contains(d.DependeeId))
-            .Select(d => new { d.DependeeId, d.DependerId, Depender = d.Depender.Name }).ToListAsync(ct);
-        var dependers = edges.Where(e => e.DependerId != e.DependeeId).ToLookup(e => e.DependeeId, e => e.Depender);
-        var selfDependent = edges.Where(e => e.DependerId == e.DependeeId).Select(e => e.DependeeId).ToHashSet();
-        return runs.ToDictionary(r => r.Id, r =>
-        {
-            var task = tasks[r.TaskId];
-            return new Released(task.Name, task.MaxRunning is not null || selfDependent.Contains(task.Id), [.. dependers[r.TaskId]]);
-        });
+        var dependers = (await db.TaskDependencies.Where(d => taskIds.Contains(d.DependeeId) && d.DependerId != d.DependeeId)
+            .Select(d => new { d.DependeeId, Depender = d.Depender.Name }).ToListAsync(ct))
+            .ToLookup(d => d.DependeeId, d => d.Depender);
+        return runs.ToDictionary(r => r.Id, r => (IReadOnlyList<string>)[tasks[r.TaskId].Name, .. dependers[r.TaskId]]);
     }
 
     private Instant Now() => Instant.FromDateTimeOffset(time.GetUtcNow());
-
-    /// <summary>
-    /// What a finished run released: its dependers, and its own task when the finish can let that task's due event go
-    /// (<paramref name="Itself"/>: a freed max_running slot, or a self future-dependency now met). A task with neither
-    /// had nothing waiting on its own runs, so evaluating it again would decide what its last evaluation decided.
-    /// </summary>
-    private sealed record Released(string Task, bool Itself, IReadOnlyList<string> Dependers)
-    {
-        public IEnumerable<string> ToEvaluate => Itself ? Dependers.Prepend(Task) : Dependers;
-    }
 
     [LoggerMessage(EventId = BeatEventIds.RunStarted, Level = LogLevel.Debug, Message = "Run {RunId} started on {Worker}")]
     private static partial void LogStarted(ILogger logger, long runId, string worker);

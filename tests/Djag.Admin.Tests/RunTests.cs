@@ -20,13 +20,14 @@ public sealed class RunTests(AdminFixture fixture)
         await using var nats = await NatsServer.StartAsync(ct);
         await using var admin = await AdminApp.StartAsync(fixture, "runs", nats.Url);
         var (password, _) = await admin.AddUsersAsync();
+        var page = await AdminApp.NewPageAsync(fixture);
+        await admin.LogInAsync(page, AdminApp.AdminUser, password);
+
+        // Started after the login, so the admin's cold first pages do not share the 2 cores with two processes starting.
         var environment = admin.Environment(nats.Url);
         await using var beat = DjagProcess.StartOnTestRuntime("djag-beat", environment);
         await using var worker = DjagProcess.StartOnTestRuntime("djag-worker", environment, "--queues", "default");
         var processes = new[] { beat, worker };
-
-        var page = await AdminApp.NewPageAsync(fixture);
-        await admin.LogInAsync(page, AdminApp.AdminUser, password);
         var everyTwoSeconds = await CreateCrontabAsync(page, admin, "*/2", "*", "*");
         var hourly = await CreateCrontabAsync(page, admin, "0", "0", "*");
         await AddTaskAsync(page, admin, "tick", "djag.echo", everyTwoSeconds, """{"message": "hello from tick"}""");

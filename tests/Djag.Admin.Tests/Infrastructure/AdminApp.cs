@@ -111,7 +111,10 @@ public sealed class AdminApp : IAsyncDisposable
         await page.FillAsync("#Name", user);
         await page.FillAsync("#Password", password);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(u => !u.Contains("/login", StringComparison.Ordinal));
+
+        // The first page after a start is cold (Razor views, EF Core's model and queries); beside the integration
+        // tests on 2 cores it once took over 30 s.
+        await page.WaitForURLAsync(u => !u.Contains("/login", StringComparison.Ordinal), new PageWaitForURLOptions { Timeout = 90_000 });
     }
 
     public async ValueTask DisposeAsync()

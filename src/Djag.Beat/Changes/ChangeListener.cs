@@ -52,7 +52,7 @@ internal sealed partial class ChangeListener(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var fallback = TimeSpan.FromSeconds(options.Value.ScheduleCheckInterval);
-        var retry = TimeSpan.FromMilliseconds(200);
+        var retry = Backoff.First;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -64,7 +64,7 @@ internal sealed partial class ChangeListener(
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
-                retry = TimeSpan.FromMilliseconds(200);
+                retry = Backoff.First;
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     await ApplyChangesAsync(stoppingToken);
@@ -75,7 +75,7 @@ internal sealed partial class ChangeListener(
             {
                 LogListenFailed(logger, ex, retry);
                 await Task.Delay(retry, time, stoppingToken);
-                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                retry = Backoff.Next(retry);
             }
         }
     }

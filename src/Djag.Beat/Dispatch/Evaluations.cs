@@ -83,7 +83,7 @@ internal sealed partial class Evaluations(
 
     private async Task EvaluateUntilDoneAsync(string name)
     {
-        var pause = TimeSpan.FromMilliseconds(200);
+        var pause = Backoff.First;
         while (true)
         {
             try
@@ -123,7 +123,7 @@ internal sealed partial class Evaluations(
                 }
             }
 
-            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            pause = Backoff.Next(pause);
         }
     }
 

@@ -28,7 +28,7 @@ internal sealed partial class ReportWatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var retry = TimeSpan.FromMilliseconds(200);
+        var retry = Backoff.First;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -40,7 +40,7 @@ internal sealed partial class ReportWatcher(
                 // Reports written while no watch was open (beat down, watch broken) are read from the bucket.
                 var pending = updates.MoveNextAsync();
                 await supervisor.ReconcileAsync(stoppingToken);
-                retry = TimeSpan.FromMilliseconds(200);
+                retry = Backoff.First;
                 var batch = new List<RunReport>();
                 while (await pending)
                 {
@@ -64,7 +64,7 @@ internal sealed partial class ReportWatcher(
             {
                 LogWatchFailed(logger, ex, retry);
                 await Task.Delay(retry, time, stoppingToken);
-                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                retry = Backoff.Next(retry);
             }
         }
     }

@@ -15,6 +15,10 @@ public sealed class BeatTests(ServersFixture servers)
     private static TaskEdit Sleep(string name, string cron, double seconds) =>
         TestDatabase.Task(name, cron) with { Task = "djag.sleep", Kwargs = $$"""{"seconds": {{seconds}}}""" };
 
+    /// <summary>Sleeps at New Year's midnight in <paramref name="timezone"/>; every New Year after <paramref name="cronBase"/> is overdue.</summary>
+    private static TaskEdit Yearly(string name, double seconds, Instant cronBase, string timezone = "UTC") =>
+        Sleep(name, "0 0 0 1 1 *", seconds) with { Crontab = TestDatabase.Every("0 0 0 1 1 *", timezone), CronBase = cronBase };
+
     [Fact]
     public async Task A_chain_runs_in_order_every_cycle_each_depender_right_after_its_dependee()
     {
@@ -251,11 +255,7 @@ public sealed class BeatTests(ServersFixture servers)
         {
             Tasks =
             [
-                Sleep("yearly", "0 0 0 1 1 *", 0.3) with
-                {
-                    CronBase = Instant.FromUtc(2023, 6, 1, 0, 0),
-                    MaxRunning = holdsIt == "max_running" ? 1 : null,
-                },
+                Yearly("yearly", 0.3, Instant.FromUtc(2023, 6, 1, 0, 0)) with { MaxRunning = holdsIt == "max_running" ? 1 : null },
             ],
             Dependencies = holdsIt == "self_future_dependency" ? [new("yearly", "yearly", FutureDepends: true)] : [],
         });
@@ -276,15 +276,11 @@ public sealed class BeatTests(ServersFixture servers)
         await using var system = await DjagSystem.StartAsync(servers, "undecidable");
         system.StartWorker();
         await system.StartBeatAsync();
-        TaskEdit Yearly(string name, double seconds, string timezone) => Sleep(name, "0 0 0 1 1 *", seconds) with
-        {
-            Crontab = TestDatabase.Every("0 0 0 1 1 *", timezone),
-            CronBase = Instant.FromUtc(2025, 12, 31, 12, 0),
-        };
+        var beforeNewYear = Instant.FromUtc(2025, 12, 31, 12, 0);
         await system.ApplyAsync(new ScheduleChange
         {
             // London's new year is UTC's, on a crontab of its own.
-            Tasks = [Yearly("head", 3, "UTC"), Yearly("good", 0.1, "UTC"), Yearly("bad", 0.1, "Europe/London")],
+            Tasks = [Yearly("head", 3, beforeNewYear), Yearly("good", 0.1, beforeNewYear), Yearly("bad", 0.1, beforeNewYear, "Europe/London")],
             Dependencies = [new("good", "head"), new("bad", "head")],
         });
         await system.WaitForRunsAsync(r => r.Any(x => x.Task == "head" && x.State == RunStates.Running), TimeSpan.FromSeconds(60), "head started");

@@ -28,5 +28,15 @@ if ! dotnet build "$root/bench/Djag.Bench/Djag.Bench.csproj" -c Release -nologo 
   exit 1
 fi
 
+# The beat and the worker run as deployed: `dotnet publish` (ReadyToRun, see Directory.Build.props), one folder each.
+published="$root/bench/Djag.Bench/bin/Release/net10.0/published"
+echo "Publishing the beat and the worker (Release, ReadyToRun)..." >&2
+for project in Djag.Beat:djag-beat Djag.Worker:djag-worker; do
+  if ! dotnet publish "$root/src/${project%%:*}" -c Release -nologo -v quiet -o "$published/${project#*:}" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
+done
+
 # Not exec: the trap above removes the build log; Ctrl-C reaches the bench too (same process group) and it stops what it started.
 dotnet "$root/bench/Djag.Bench/bin/Release/net10.0/djag-bench.dll" "$@"

@@ -5,7 +5,8 @@ using System.Text;
 namespace Djag.Bench.Infrastructure;
 
 /// <summary>
-/// A beat, worker or <c>djag-beat migrate</c> started as <c>dotnet ASSEMBLY.dll</c> from the bench's output folder,
+/// A beat, worker or <c>djag-beat migrate</c> started as <c>dotnet ASSEMBLY.dll</c> from <see cref="Published"/>, where
+/// <c>bench/run.sh</c> publishes them as they are deployed (ReadyToRun),
 /// its output kept for diagnostics, stopped by its PID. Whatever is still running when the bench exits
 /// (also on an exception or Ctrl-C) is killed from the exit handler.
 /// </summary>
@@ -35,16 +36,26 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public ProcSample? Sample() => ProcStats.Read(Pid);
 
+    /// <summary>The folder with one published program per subfolder, named after its assembly.</summary>
+    public static string Published { get; } = Path.Combine(AppContext.BaseDirectory, "published");
+
     public static ServiceProcess Start(string name, string assembly, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
+        var folder = Path.Combine(Published, assembly);
+        var dll = Path.Combine(folder, assembly + ".dll");
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException($"{dll} is missing: bench/run.sh publishes the beat and the worker there before it starts the bench", dll);
+        }
+
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = folder,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly + ".dll"));
+        info.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

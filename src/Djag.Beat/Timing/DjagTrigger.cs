@@ -77,16 +77,6 @@ internal sealed class DjagTrigger : TriggerBase
     // pointer's own second count as "after" it.
     protected override bool HasMillisecondPrecision => true;
 
-    /// <summary>Whether this trigger describes the same task schedule as <paramref name="timing"/>.</summary>
-    public bool HasSameScheduleAs(TaskTiming timing)
-    {
-        ArgumentNullException.ThrowIfNull(timing);
-        return string.Equals(CronExpression, timing.Schedule.Fields.Expression, StringComparison.Ordinal)
-            && string.Equals(TimeZoneId, timing.Schedule.TimeZoneId, StringComparison.Ordinal)
-            && Misfire == timing.Misfire
-            && GracePeriod == timing.GracePeriod;
-    }
-
     public override DateTimeOffset? GetFireTimeAfter(DateTimeOffset? afterTime)
     {
         var after = afterTime is { } t ? Instant.FromDateTimeOffset(t) : Instant.FromDateTimeOffset(_clock.GetUtcNow());

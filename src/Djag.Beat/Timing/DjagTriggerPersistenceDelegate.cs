@@ -25,7 +25,8 @@ internal sealed class DjagTriggerPersistenceDelegate(TimeProvider clock) : Simpl
     /// <summary>The value of <c>qrtz_triggers.trigger_type</c> for Djag triggers.</summary>
     public const string Discriminator = "DJAG_CRON";
 
-    private const string FormatVersion = "1";
+    /// <summary>The value of <c>str_prop_3</c>: the layout of the row below.</summary>
+    public const string FormatVersion = "1";
 
     public override bool CanHandleTriggerType(IOperableTrigger trigger) => trigger is DjagTrigger;
 

@@ -7,7 +7,7 @@ namespace Djag.Beat.Timing;
 /// The beat's only handle on the timing engine: one durable job and one <see cref="DjagTrigger"/> per
 /// enabled task, keyed by the task's name in group <see cref="Group"/>.
 /// </summary>
-internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, TimeProvider clock, ILogger<TaskTimer> logger)
+internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, StoredTriggers storedTriggers, TimeProvider clock, ILogger<TaskTimer> logger)
 {
     /// <summary>The Quartz group of every Djag job and trigger.</summary>
     public const string Group = "djag";
@@ -113,9 +113,7 @@ internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, Time
     {
         foreach (var slice in timings.Chunk(SliceSize))
         {
-            var stored = (await scheduler.GetTriggers(slice.Select(t => TriggerKeyOf(t.Name)).ToList(), cancellationToken))
-                .OfType<DjagTrigger>()
-                .ToDictionary(t => t.Key.Name, StringComparer.Ordinal);
+            var stored = await storedTriggers.ReadAsync(slice.Select(t => t.Name).ToList(), cancellationToken);
             var ended = new List<JobKey>();
             var jobs = new Dictionary<IJobDetail, IReadOnlyCollection<ITrigger>>();
             foreach (var timing in slice)
@@ -182,7 +180,7 @@ internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, Time
     /// pointer leads to the event the trigger is already waiting for (the usual case after a dispatch moved
     /// the pointer to the event just fired).
     /// </summary>
-    private static bool Keeps(DjagTrigger stored, TaskTiming timing)
+    private static bool Keeps(StoredTrigger stored, TaskTiming timing)
     {
         if (!stored.HasSameScheduleAs(timing))
         {
@@ -195,7 +193,7 @@ internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, Time
         }
 
         var next = timing.Schedule.NextAfter(timing.StartAfter);
-        return stored.NextFireTimeUtc is { } storedNext && next is { } n && Instant.FromDateTimeOffset(storedNext) == n;
+        return stored.NextFireTime is { } storedNext && storedNext == next;
     }
 
     /// <summary>The timings as given; refused when a task appears twice.</summary>

@@ -74,6 +74,7 @@ internal static class TimingServiceCollectionExtensions
             });
         });
         services.AddQuartzHostedService(hosted => hosted.WaitForJobsToComplete = true);
+        services.AddSingleton(new StoredTriggers(connectionString));
         services.AddSingleton<TaskTimer>();
         return services;
     }

@@ -206,6 +206,27 @@ public sealed class TimingStoreTests(ServersFixture servers)
     }
 
     [Fact]
+    public async Task A_stored_trigger_reads_back_as_written_and_compares_with_the_task_timing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var connectionString = await TimingHarness.NewDatabaseAsync(servers);
+        await using var beat = TimingHarness.Create(connectionString, "beat-a", new ConcurrentQueue<Fire>(), Clock());
+        var timing = TimingHarness.Timing("t", "0 15 3 * * 1-5", Pointer, "America/New_York", MisfirePolicy.Coalesce, 90);
+        var stored = new StoredTriggers(connectionString);
+        await beat.Timer.ScheduleAsync(timing, ct);
+        await TimingHarness.ScalarAsync<long>(connectionString, "update qrtz_triggers set prev_fire_time = @fired", ("fired", Pointer.ToDateTimeOffset().UtcTicks));
+
+        var row = Assert.Single(await stored.ReadAsync(["t", "absent"], ct)).Value;
+
+        Assert.Equal(new StoredTrigger("0 15 3 * * 1-5", "America/New_York", MisfirePolicy.Coalesce, Duration.FromSeconds(90), Pointer,
+            timing.Schedule.NextAfter(Pointer), Pointer.ToDateTimeOffset()), row);
+        Assert.True(row.HasSameScheduleAs(timing));
+        Assert.False(row.HasSameScheduleAs(timing with { GracePeriod = Duration.FromSeconds(91) }));
+        Assert.False(row.HasSameScheduleAs(timing with { Misfire = MisfirePolicy.Skip }));
+        Assert.False(row.HasSameScheduleAs(timing with { Schedule = CronSchedule.Parse("0 15 3 * * 1-5", "Europe/Berlin") }));
+    }
+
+    [Fact]
     public async Task Applying_a_batch_schedules_replaces_and_unschedules_in_one_call()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -35,9 +35,10 @@ internal sealed record StoredTrigger(
 /// <summary>
 /// Reads the stored Djag triggers of named tasks straight from <c>qrtz_triggers</c> and <c>qrtz_simprop_triggers</c>,
 /// in the layout <see cref="DjagTriggerPersistenceDelegate"/> writes, so <see cref="TaskTimer"/> can tell which triggers
-/// still stand without loading them through Quartz. Quartz's bulk read plans a disjunction of every key and parses
-/// every cron expression again; with 100,000 tasks that made a beat's start-up sync wait on PostgreSQL planning
-/// (bench/RESULTS.md). Here a slice is one indexed lookup of a name array, and the stored text is compared as it is.
+/// still stand without loading them through Quartz. Quartz's bulk read asks for a chunk of keys as one disjunction,
+/// one term per key, which PostgreSQL takes tens of milliseconds to plan, and parses every cron expression again; with
+/// 100,000 tasks a beat's start-up sync waited 40 s on that (bench/RESULTS.md). Here a slice is one indexed lookup of
+/// a name array, and the stored text is compared as it is.
 /// Triggers are still written only through Quartz.
 /// </summary>
 internal sealed class StoredTriggers(string connectionString)

@@ -113,8 +113,12 @@ public sealed class AdminApp : IAsyncDisposable
         await page.ClickAsync("button[type=submit]");
 
         // The first page after a start is cold (Razor views, EF Core's model and queries); beside the integration
-        // tests on 2 cores it once took over 30 s.
-        await page.WaitForURLAsync(u => !u.Contains("/login", StringComparison.Ordinal), new PageWaitForURLOptions { Timeout = 90_000 });
+        // tests on 2 cores it once took over 30 s. Logged in means redirected: the wait ends when the next page's
+        // navigation is committed, not at its load event, which a CI run once waited 90 s for after the redirect
+        // had happened; what a test checks next waits for its own elements.
+        await page.WaitForURLAsync(
+            u => !u.Contains("/login", StringComparison.Ordinal),
+            new PageWaitForURLOptions { Timeout = 90_000, WaitUntil = WaitUntilState.Commit });
     }
 
     public async ValueTask DisposeAsync()

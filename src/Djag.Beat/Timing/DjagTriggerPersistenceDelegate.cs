@@ -32,9 +32,12 @@ internal sealed class DjagTriggerPersistenceDelegate(TimeProvider clock) : Simpl
 
     public override string GetHandledTriggerTypeDiscriminator() => Discriminator;
 
-    protected override SimplePropertiesTriggerProperties GetTriggerProperties(IOperableTrigger trigger)
+    protected override SimplePropertiesTriggerProperties GetTriggerProperties(IOperableTrigger trigger) => PropertiesOf((DjagTrigger)trigger);
+
+    /// <summary>The row's values for <paramref name="djag"/>, as Quartz stores them and as <see cref="StoredTriggers"/> copies them.</summary>
+    public static SimplePropertiesTriggerProperties PropertiesOf(DjagTrigger djag)
     {
-        var djag = (DjagTrigger)trigger;
+        ArgumentNullException.ThrowIfNull(djag);
         return new SimplePropertiesTriggerProperties
         {
             String1 = djag.CronExpression,

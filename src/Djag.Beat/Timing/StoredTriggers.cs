@@ -33,21 +33,30 @@ internal sealed record StoredTrigger(
 }
 
 /// <summary>
-/// Reads the stored Djag triggers of named tasks straight from <c>qrtz_triggers</c> and <c>qrtz_simprop_triggers</c>,
-/// in the layout <see cref="DjagTriggerPersistenceDelegate"/> writes, so <see cref="TaskTimer"/> can tell which triggers
-/// still stand without loading them through Quartz. Quartz's bulk read asks for a chunk of keys as one disjunction,
-/// one term per key, which PostgreSQL takes tens of milliseconds to plan, and parses every cron expression again; with
-/// 100,000 tasks a beat's start-up sync waited 40 s on that (bench/RESULTS.md). Here a slice is one indexed lookup of
-/// a name array, and the stored text is compared as it is.
-/// Triggers are still written only through Quartz.
+/// Reads and copies the stored Djag triggers straight in <c>qrtz_triggers</c> and <c>qrtz_simprop_triggers</c>, in the
+/// layout <see cref="DjagTriggerPersistenceDelegate"/> writes, where going through Quartz costs a round trip per key:
 /// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><description><see cref="ReadAsync"/>: Quartz's bulk read asks for a chunk of keys as one disjunction, one term
+/// per key, which PostgreSQL takes tens of milliseconds to plan, and parses every cron expression again; with 100,000
+/// tasks a beat's start-up sync waited 40 s on that. Here a slice is one indexed lookup of a name array, and the
+/// stored text is compared as it is.</description></item>
+/// <item><description><see cref="CopyAsync"/>: Quartz stores a new job and trigger with about eight round trips, 2 ms a
+/// task; a first apply of 100,000 tasks took 3 to 5 minutes on that. New triggers differ only in their names and
+/// schedules, so Quartz writes one and the others are copied from its rows, a few statements a slice.</description></item>
+/// </list>
+/// <para>Measurements in bench/RESULTS.md. Every other write, and every replacement or removal, goes through Quartz.</para>
+/// </remarks>
 internal sealed class StoredTriggers(string connectionString)
 {
+    private const string Prefix = TimingServiceCollectionExtensions.TablePrefix;
+
     private static readonly string Query = $"""
         SELECT t.trigger_name, t.next_fire_time, t.prev_fire_time,
                s.str_prop_1, s.str_prop_2, s.time_zone_id, s.long_prop_1, s.long_prop_2
-        FROM {TimingServiceCollectionExtensions.TablePrefix}triggers t
-        JOIN {TimingServiceCollectionExtensions.TablePrefix}simprop_triggers s
+        FROM {Prefix}triggers t
+        JOIN {Prefix}simprop_triggers s
           ON s.sched_name = t.sched_name AND s.trigger_name = t.trigger_name AND s.trigger_group = t.trigger_group
         WHERE t.sched_name = @sched AND t.trigger_group = @group AND t.trigger_name = ANY(@names)
           AND t.trigger_type = @type AND s.str_prop_3 = @format
@@ -87,6 +96,131 @@ internal sealed class StoredTriggers(string connectionString)
 
         return stored;
     }
+
+    /// <summary>
+    /// Stores each of <paramref name="copies"/> (new triggers of tasks without a job) with a job, as copies of the rows
+    /// Quartz wrote for <paramref name="template"/> with the copy's own names and schedule, in one transaction holding
+    /// Quartz's <c>TRIGGER_ACCESS</c> lock, as Quartz's own writes do. Every column the copy does not set is the
+    /// template's, whatever Quartz put there. Each copy's first fire time is computed as Quartz computes it when it
+    /// schedules a trigger. The caller signals the scheduler.
+    /// </summary>
+    /// <returns>The copies stored. The others are left for Quartz: those whose task has a job or trigger by now, or all
+    /// of them when the template is no longer as Quartz wrote it (fired, acquired, paused or replaced).</returns>
+    public async Task<IReadOnlyList<DjagTrigger>> CopyAsync(DjagTrigger template, IReadOnlyList<DjagTrigger> copies, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(copies);
+        foreach (var copy in copies)
+        {
+            copy.Validate();
+            copy.ComputeFirstFireTimeUtc(null);
+        }
+
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        await using (var lookup = new NpgsqlBatch(connection, transaction))
+        {
+            lookup.BatchCommands.Add(Command(LockQuery));
+            lookup.BatchCommands.Add(Command(TakenQuery, ("names", copies.Select(c => c.Key.Name).ToArray())));
+            await using var reader = await lookup.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return []; // no lock row: Quartz has never stored a trigger in these tables, so the template is gone
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                taken.Add(reader.GetString(0));
+            }
+        }
+
+        var free = copies.Where(c => !taken.Contains(c.Key.Name)).ToList();
+        if (free.Count == 0)
+        {
+            return [];
+        }
+
+        var properties = free.Select(DjagTriggerPersistenceDelegate.PropertiesOf).ToList();
+        await using var insert = new NpgsqlBatch(connection, transaction);
+        (string, object)[] shared = [("template", template.Key.Name), ("names", free.Select(c => c.Key.Name).ToArray())];
+        insert.BatchCommands.Add(Command(CopyJobs, shared));
+        insert.BatchCommands.Add(Command(CopyTriggers, [.. shared,
+            ("descriptions", free.Select(c => c.Description).ToArray()),
+            ("nexts", free.Select(c => c.NextFireTimeUtc!.Value.UtcTicks).ToArray()),
+            ("starts", free.Select(c => c.StartTimeUtc.UtcTicks).ToArray())]));
+        insert.BatchCommands.Add(Command(CopyProperties, [.. shared,
+            ("expressions", properties.Select(p => p.String1).ToArray()),
+            ("misfires", properties.Select(p => p.String2).ToArray()),
+            ("zones", properties.Select(p => p.TimeZoneId).ToArray()),
+            ("starts_after", properties.Select(p => p.Long1).ToArray()),
+            ("graces", properties.Select(p => p.Long2).ToArray())]));
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+        if (insert.BatchCommands.Any<NpgsqlBatchCommand>(c => c.RecordsAffected != free.Count))
+        {
+            return []; // the template is not as Quartz wrote it; the transaction rolls back
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return free;
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddWithValue("sched", TimingServiceCollectionExtensions.SchedulerName);
+        command.Parameters.AddWithValue("group", TaskTimer.Group);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return command;
+    }
+
+    // The statement Quartz's lock handler takes the lock with.
+    private const string LockQuery = $"SELECT lock_name FROM {Prefix}locks WHERE sched_name = @sched AND lock_name = 'TRIGGER_ACCESS' FOR UPDATE";
+
+    private const string TakenQuery = $"""
+        SELECT job_name FROM {Prefix}job_details WHERE sched_name = @sched AND job_group = @group AND job_name = ANY(@names)
+        UNION SELECT trigger_name FROM {Prefix}triggers WHERE sched_name = @sched AND trigger_group = @group AND trigger_name = ANY(@names)
+        """;
+
+    // The template's trigger as Quartz stored it, not yet fired, acquired or paused.
+    private const string AsStored = $"""
+        EXISTS (SELECT FROM {Prefix}triggers t WHERE t.sched_name = @sched AND t.trigger_group = @group AND t.trigger_name = @template
+          AND t.trigger_state = 'WAITING' AND t.prev_fire_time IS NULL AND t.misfire_orig_fire_time IS NULL AND t.pause_reason IS NULL)
+        """;
+
+    // Each copy is the template's row with the named columns replaced (jsonb_populate_record keeps the others).
+    private const string CopyJobs = $"""
+        INSERT INTO {Prefix}job_details
+        SELECT r.* FROM {Prefix}job_details j
+        CROSS JOIN unnest(@names::text[]) AS n(name)
+        CROSS JOIN LATERAL jsonb_populate_record(j, jsonb_build_object('job_name', n.name)) AS r
+        WHERE j.sched_name = @sched AND j.job_group = @group AND j.job_name = @template AND {AsStored}
+        """;
+
+    private const string CopyTriggers = $"""
+        INSERT INTO {Prefix}triggers
+        SELECT r.* FROM {Prefix}triggers t
+        CROSS JOIN unnest(@names::text[], @descriptions::text[], @nexts::bigint[], @starts::bigint[]) AS n(name, description, next, start)
+        CROSS JOIN LATERAL jsonb_populate_record(t, jsonb_build_object(
+            'trigger_name', n.name, 'job_name', n.name, 'description', n.description, 'next_fire_time', n.next, 'start_time', n.start)) AS r
+        WHERE t.sched_name = @sched AND t.trigger_group = @group AND t.trigger_name = @template AND {AsStored}
+        """;
+
+    private const string CopyProperties = $"""
+        INSERT INTO {Prefix}simprop_triggers
+        SELECT r.* FROM {Prefix}simprop_triggers s
+        CROSS JOIN unnest(@names::text[], @expressions::text[], @misfires::text[], @zones::text[], @starts_after::bigint[], @graces::bigint[])
+            AS n(name, expression, misfire, zone, start_after, grace)
+        CROSS JOIN LATERAL jsonb_populate_record(s, jsonb_build_object('trigger_name', n.name, 'str_prop_1', n.expression,
+            'str_prop_2', n.misfire, 'time_zone_id', n.zone, 'long_prop_1', n.start_after, 'long_prop_2', n.grace)) AS r
+        WHERE s.sched_name = @sched AND s.trigger_group = @group AND s.trigger_name = @template AND {AsStored}
+        """;
 
     /// <summary>Quartz stores a time as <see cref="DateTimeOffset.UtcTicks"/>, and none as null or a value ≤ 0.</summary>
     private static DateTimeOffset? FromQuartzTicks(NpgsqlDataReader reader, int ordinal) =>

@@ -1,5 +1,6 @@
 using NodaTime;
 using Quartz;
+using Quartz.Extensibility;
 
 namespace Djag.Beat.Timing;
 
@@ -7,7 +8,12 @@ namespace Djag.Beat.Timing;
 /// The beat's only handle on the timing engine: one durable job and one <see cref="DjagTrigger"/> per
 /// enabled task, keyed by the task's name in group <see cref="Group"/>.
 /// </summary>
-internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, StoredTriggers storedTriggers, TimeProvider clock, ILogger<TaskTimer> logger)
+internal sealed partial class TaskTimer(
+    ISchedulerFactory schedulerFactory,
+    ISchedulerSignaler signaler,
+    StoredTriggers storedTriggers,
+    TimeProvider clock,
+    ILogger<TaskTimer> logger)
 {
     /// <summary>The Quartz group of every Djag job and trigger.</summary>
     public const string Group = "djag";
@@ -106,8 +112,9 @@ internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, Stor
 
     /// <summary>
     /// Stores a job and trigger for every timing whose stored trigger does not stand; a task with no event left
-    /// loses its job. A slice at a time: one read of the slice's stored triggers, then one transaction for what
-    /// differs, so neither the triggers read nor a held lock grow with the number of tasks.
+    /// loses its job. A slice at a time: one read of the slice's stored triggers, then a transaction for what
+    /// differs, so neither the triggers read nor a held lock grow with the number of tasks. Of the slice's new
+    /// tasks, Quartz stores the first and the others are copies of its rows (<see cref="StoredTriggers.CopyAsync"/>).
     /// </summary>
     private async Task ReconcileAsync(IScheduler scheduler, IReadOnlyList<TaskTiming> timings, CancellationToken cancellationToken)
     {
@@ -115,7 +122,8 @@ internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, Stor
         {
             var stored = await storedTriggers.ReadAsync(slice.Select(t => t.Name).ToList(), cancellationToken);
             var ended = new List<JobKey>();
-            var jobs = new Dictionary<IJobDetail, IReadOnlyCollection<ITrigger>>();
+            var replacing = new List<DjagTrigger>();
+            var fresh = new List<DjagTrigger>();
             foreach (var timing in slice)
             {
                 if (timing.Schedule.NextAfter(timing.StartAfter) is null)
@@ -133,17 +141,11 @@ internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, Stor
                     continue;
                 }
 
-                var job = JobBuilder.Create<DueTaskJob>()
-                    .WithIdentity(JobKeyOf(timing.Name))
-                    .WithDescription("Djag periodic task")
-                    .StoreDurably()
-                    .RequestRecovery() // a beat that dies inside a fire leaves it to another beat (see DueTaskJob)
-                    .Build();
                 var trigger = BuildTrigger(timing, clock);
 
                 // Quartz keeps a replaced trigger's previous fire time; given here, it need not read the trigger again.
                 trigger.PreviousFireTimeUtc = existing?.PreviousFireTimeUtc;
-                jobs.Add(job, [trigger]);
+                (existing is null ? fresh : replacing).Add(trigger);
             }
 
             if (ended.Count > 0)
@@ -151,12 +153,21 @@ internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, Stor
                 await scheduler.DeleteJobs(ended, cancellationToken);
             }
 
-            if (jobs.Count > 0)
+            await StoreAsync(scheduler, [.. replacing, .. fresh.Take(1)], cancellationToken);
+            if (fresh.Count > 1)
             {
-                await scheduler.ScheduleJobs(jobs, ScheduleJobOptions.Replacing, cancellationToken);
+                var copies = fresh.Skip(1).ToList();
+                var copied = await storedTriggers.CopyAsync(fresh[0], copies, cancellationToken);
+                if (copied.Count > 0)
+                {
+                    // Quartz signals its scheduler thread when it stores a trigger; the copies were stored around it.
+                    await signaler.SignalSchedulingChange(copied.Min(t => t.NextFireTimeUtc), cancellationToken);
+                }
+
+                await StoreAsync(scheduler, copies.Except(copied).ToList(), cancellationToken);
             }
 
-            foreach (var trigger in jobs.Values.Select(t => (DjagTrigger)t.Single()))
+            foreach (var trigger in replacing.Concat(fresh))
             {
                 if (trigger.NextFireTimeUtc is { } next)
                 {
@@ -164,6 +175,25 @@ internal sealed partial class TaskTimer(ISchedulerFactory schedulerFactory, Stor
                 }
             }
         }
+    }
+
+    /// <summary>Stores each trigger with its job through Quartz, replacing what is stored under their keys, in one transaction.</summary>
+    private static async Task StoreAsync(IScheduler scheduler, List<DjagTrigger> triggers, CancellationToken cancellationToken)
+    {
+        if (triggers.Count == 0)
+        {
+            return;
+        }
+
+        var jobs = triggers.ToDictionary(
+            t => JobBuilder.Create<DueTaskJob>()
+                .WithIdentity(t.JobKey)
+                .WithDescription("Djag periodic task")
+                .StoreDurably()
+                .RequestRecovery() // a beat that dies inside a fire leaves it to another beat (see DueTaskJob)
+                .Build(),
+            t => (IReadOnlyCollection<ITrigger>)[t]);
+        await scheduler.ScheduleJobs(jobs, ScheduleJobOptions.Replacing, cancellationToken);
     }
 
     /// <summary>Deletes the jobs (and so their triggers), a slice per transaction.</summary>

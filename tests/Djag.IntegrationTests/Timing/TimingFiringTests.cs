@@ -44,6 +44,25 @@ public sealed class TimingFiringTests(ServersFixture servers)
     }
 
     [Fact]
+    public async Task Tasks_added_to_a_running_beat_in_one_batch_fire_without_waiting_for_its_next_poll()
+    {
+        // The first new task of a batch is stored by Quartz, the others are copies of its rows: the beat's scheduler
+        // thread, asleep for a minute with nothing due, must hear of the copies as it hears of a trigger Quartz stores.
+        var fires = new ConcurrentQueue<Fire>();
+        var connectionString = await TimingHarness.NewDatabaseAsync(servers);
+        await using var beat = TimingHarness.Create(connectionString, "beat-a", fires, configure: o => o.IdleWaitTime = TimeSpan.FromMinutes(1));
+        await beat.StartAsync();
+
+        await beat.Timer.ApplyAsync(
+            [TimingHarness.Timing("yearly", "0 0 0 1 1 *", Now), TimingHarness.Timing("tick", "*/1 * * * * *", Now), TimingHarness.Timing("tock", "*/1 * * * * *", Now)],
+            [],
+            TestContext.Current.CancellationToken);
+
+        await TimingHarness.WaitUntilAsync(() => fires.Any(f => f.Task == "tick") && fires.Any(f => f.Task == "tock"), TimeSpan.FromSeconds(8), "both copies fire");
+        Assert.DoesNotContain(fires, f => f.Task == "yearly");
+    }
+
+    [Fact]
     public async Task Years_of_missed_events_fire_once_now_and_then_the_cron_continues()
     {
         // yearly cron, pointer five years back: five missed events, one fire now, next one next year.

@@ -64,7 +64,13 @@ internal sealed class TimingHarness : IAsyncDisposable
         _scheduler ??= await _provider.GetRequiredService<ISchedulerFactory>().GetScheduler(TestContext.Current.CancellationToken);
 
     /// <summary>A beat whose handler records each fire into <paramref name="fires"/>, or is <paramref name="handler"/> when given.</summary>
-    public static TimingHarness Create(string connectionString, string instance, ConcurrentQueue<Fire> fires, TimeProvider? clock = null, IDueTaskHandler? handler = null)
+    public static TimingHarness Create(
+        string connectionString,
+        string instance,
+        ConcurrentQueue<Fire> fires,
+        TimeProvider? clock = null,
+        IDueTaskHandler? handler = null,
+        Action<TimingOptions>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
@@ -75,6 +81,7 @@ internal sealed class TimingHarness : IAsyncDisposable
             o.InstanceId = instance;
             o.CheckinInterval = TimeSpan.FromSeconds(1);
             o.IdleWaitTime = TimeSpan.FromSeconds(1);
+            configure?.Invoke(o);
         });
         return new TimingHarness(services.BuildServiceProvider(), instance);
     }

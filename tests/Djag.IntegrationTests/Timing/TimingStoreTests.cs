@@ -227,6 +227,70 @@ public sealed class TimingStoreTests(ServersFixture servers)
     }
 
     [Fact]
+    public async Task New_tasks_copied_from_the_first_are_stored_exactly_as_Quartz_stores_them()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        TaskTiming[] timings =
+        [
+            TimingHarness.Timing("a", "0 0 * * * *", Pointer),
+            TimingHarness.Timing("b report", "0 15 3 * * 1-5", Pointer.Minus(Duration.FromDays(3)), "America/New_York", MisfirePolicy.Coalesce, 90),
+            TimingHarness.Timing("c", "*/20 15 3 * * *", Pointer, "Asia/Kolkata", MisfirePolicy.Skip, 45),
+            TimingHarness.Timing("d'; drop table qrtz_locks; --", "0 30 2 * * *", Pointer.Plus(Duration.FromMilliseconds(1.5)), "Europe/Berlin"),
+        ];
+        var copied = await TimingHarness.NewDatabaseAsync(servers);
+        var oneByOne = await TimingHarness.NewDatabaseAsync(servers);
+        await using (var beat = TimingHarness.Create(copied, "beat-a", new ConcurrentQueue<Fire>(), Clock()))
+        {
+            await beat.Timer.ApplyAsync(timings, [], ct);
+        }
+
+        await using (var beat = TimingHarness.Create(oneByOne, "beat-a", new ConcurrentQueue<Fire>(), Clock()))
+        {
+            foreach (var timing in timings)
+            {
+                await beat.Timer.ScheduleAsync(timing, ct);
+            }
+        }
+
+        foreach (var table in new[] { "qrtz_job_details", "qrtz_triggers", "qrtz_simprop_triggers" })
+        {
+            var sql = $"select r::text from {table} r order by 1";
+            var expected = await TimingHarness.RowsAsync(oneByOne, sql);
+            Assert.Equal(timings.Length, expected.Count);
+            Assert.Equal(expected, await TimingHarness.RowsAsync(copied, sql));
+        }
+
+        // Quartz wrote the first and the other three were copied in one transaction; one by one, each had its own.
+        const string transactions = "select count(distinct xmin::text) from qrtz_triggers";
+        Assert.Equal(2L, await TimingHarness.ScalarAsync<long>(copied, transactions));
+        Assert.Equal(4L, await TimingHarness.ScalarAsync<long>(oneByOne, transactions));
+    }
+
+    [Fact]
+    public async Task A_copy_leaves_to_Quartz_the_tasks_stored_meanwhile_and_everything_once_the_template_has_fired()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var connectionString = await TimingHarness.NewDatabaseAsync(servers);
+        await using var beat = TimingHarness.Create(connectionString, "beat-a", new ConcurrentQueue<Fire>(), Clock());
+        var stored = new StoredTriggers(connectionString);
+        var template = TimingHarness.Timing("template", "0 0 * * * *", Pointer);
+        var meanwhile = TimingHarness.Timing("meanwhile", "0 0 * * * *", Pointer);
+        await beat.Timer.ApplyAsync([template], [], ct);
+        await beat.Timer.ApplyAsync([meanwhile with { Schedule = CronSchedule.Parse("0 30 * * * *") }], [], ct);
+        DjagTrigger Build(TaskTiming timing) => TaskTimer.BuildTrigger(timing, Clock());
+
+        var copied = await stored.CopyAsync(Build(template), [Build(meanwhile), Build(TimingHarness.Timing("new", "0 0 * * * *", Pointer))], ct);
+
+        Assert.Equal("new", Assert.Single(copied).Key.Name);
+        Assert.Equal(Instant.FromUtc(2026, 3, 1, 12, 30), await beat.Timer.NextFireTimeAsync("meanwhile", ct));
+        Assert.Equal(Instant.FromUtc(2026, 3, 1, 12, 0), await beat.Timer.NextFireTimeAsync("new", ct));
+
+        await TimingHarness.ScalarAsync<long>(connectionString, "update qrtz_triggers set prev_fire_time = next_fire_time where trigger_name = 'template'");
+        Assert.Empty(await stored.CopyAsync(Build(template), [Build(TimingHarness.Timing("late", "0 0 * * * *", Pointer))], ct));
+        Assert.Equal(0L, await TimingHarness.ScalarAsync<long>(connectionString, "select count(*) from qrtz_job_details where job_name = 'late'"));
+    }
+
+    [Fact]
     public async Task Applying_a_batch_schedules_replaces_and_unschedules_in_one_call()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -52,14 +52,20 @@ internal sealed class StoredTriggers(string connectionString)
 {
     private const string Prefix = TimingServiceCollectionExtensions.TablePrefix;
 
-    private static readonly string Query = $"""
-        SELECT t.trigger_name, t.next_fire_time, t.prev_fire_time,
-               s.str_prop_1, s.str_prop_2, s.time_zone_id, s.long_prop_1, s.long_prop_2
-        FROM {Prefix}triggers t
-        JOIN {Prefix}simprop_triggers s
-          ON s.sched_name = t.sched_name AND s.trigger_name = t.trigger_name AND s.trigger_group = t.trigger_group
-        WHERE t.sched_name = @sched AND t.trigger_group = @group AND t.trigger_name = ANY(@names)
-          AND t.trigger_type = @type AND s.str_prop_3 = @format
+    // Both lookups by name go through LATERAL ... LIMIT 1, one index probe per name whatever PostgreSQL's statistics say:
+    // during a first apply the tables grow faster than autovacuum analyzes them, and a plain "= ANY(@names)" was then
+    // planned as a scan of every row in the group (130 ms for 500 names among 100,000 rows, against 7 ms).
+    private const string Query = $"""
+        SELECT x.* FROM unnest(@names::text[]) AS n(name)
+        CROSS JOIN LATERAL (
+            SELECT t.trigger_name, t.next_fire_time, t.prev_fire_time,
+                   s.str_prop_1, s.str_prop_2, s.time_zone_id, s.long_prop_1, s.long_prop_2
+            FROM {Prefix}triggers t
+            JOIN {Prefix}simprop_triggers s
+              ON s.sched_name = t.sched_name AND s.trigger_name = t.trigger_name AND s.trigger_group = t.trigger_group
+            WHERE t.sched_name = @sched AND t.trigger_group = @group AND t.trigger_name = n.name
+              AND t.trigger_type = @type AND s.str_prop_3 = @format
+            LIMIT 1) AS x
         """;
 
     /// <summary>The stored triggers of <paramref name="names"/> by task name; a task without a readable Djag trigger is absent.</summary>
@@ -183,9 +189,11 @@ internal sealed class StoredTriggers(string connectionString)
     // The statement Quartz's lock handler takes the lock with.
     private const string LockQuery = $"SELECT lock_name FROM {Prefix}locks WHERE sched_name = @sched AND lock_name = 'TRIGGER_ACCESS' FOR UPDATE";
 
+    // A task with a trigger has a job (a foreign key), so the jobs say which names are taken.
     private const string TakenQuery = $"""
-        SELECT job_name FROM {Prefix}job_details WHERE sched_name = @sched AND job_group = @group AND job_name = ANY(@names)
-        UNION SELECT trigger_name FROM {Prefix}triggers WHERE sched_name = @sched AND trigger_group = @group AND trigger_name = ANY(@names)
+        SELECT x.job_name FROM unnest(@names::text[]) AS n(name)
+        CROSS JOIN LATERAL (
+            SELECT job_name FROM {Prefix}job_details WHERE sched_name = @sched AND job_group = @group AND job_name = n.name LIMIT 1) AS x
         """;
 
     // The template's trigger as Quartz stored it, not yet fired, acquired or paused.

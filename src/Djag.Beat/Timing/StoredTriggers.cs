@@ -75,13 +75,12 @@ internal sealed class StoredTriggers(string connectionString)
         var stored = new Dictionary<string, StoredTrigger>(names.Count, StringComparer.Ordinal);
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(Query, connection);
-        command.Parameters.AddWithValue("sched", TimingServiceCollectionExtensions.SchedulerName);
-        command.Parameters.AddWithValue("group", TaskTimer.Group);
-        command.Parameters.AddWithValue("names", names.ToArray());
-        command.Parameters.AddWithValue("type", DjagTriggerPersistenceDelegate.Discriminator);
-        command.Parameters.AddWithValue("format", DjagTriggerPersistenceDelegate.FormatVersion);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var read = new NpgsqlBatch(connection);
+        read.BatchCommands.Add(Command(Query,
+            ("names", names.ToArray()),
+            ("type", DjagTriggerPersistenceDelegate.Discriminator),
+            ("format", DjagTriggerPersistenceDelegate.FormatVersion)));
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             // A row this beat does not write counts as no trigger; replacing it, Quartz reads it and says what is wrong.
@@ -173,6 +172,7 @@ internal sealed class StoredTriggers(string connectionString)
         return free;
     }
 
+    /// <summary>A statement with the scheduler name and Djag's group as <c>@sched</c> and <c>@group</c>, and <paramref name="parameters"/>.</summary>
     private static NpgsqlBatchCommand Command(string sql, params (string Name, object Value)[] parameters)
     {
         var command = new NpgsqlBatchCommand(sql);

@@ -30,8 +30,9 @@ public sealed class TimingFiringTests(ServersFixture servers)
         var seen = fires.ToList();
         Assert.All(seen, f => Assert.Equal("tick", f.Task));
         Assert.All(seen, f => Assert.Equal("beat-a", f.Instance));
-        var scheduled = seen.Select(f => f.Scheduled).ToList();
-        Assert.Equal(scheduled.Order(), scheduled);
+        // Quartz runs each fire's job on a pool thread, so two fires a second apart may be recorded out of order on a
+        // loaded machine; what must hold is the set of events, so it is checked in the order of their scheduled times.
+        var scheduled = seen.Select(f => f.Scheduled).Order().ToList();
         Assert.Equal(scheduled.Count, scheduled.Distinct().Count());
         // Each fire is the core's next event after the previous one: none lost, none invented.
         for (var i = 1; i < scheduled.Count; i++)

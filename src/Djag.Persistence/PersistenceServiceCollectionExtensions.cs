@@ -7,11 +7,16 @@ namespace Djag.Persistence;
 
 public static class PersistenceServiceCollectionExtensions
 {
-    /// <summary>The Djag database context, its factory, and the schedule write path.</summary>
+    /// <summary>
+    /// The Djag database context, its factory, and the schedule write path. Contexts are pooled: the beat creates one or
+    /// two per report and per evaluation, and a new context's services cost more than its statements there (bench/RESULTS.md).
+    /// The scoped context (the admin's and the API's) comes from the same pool.
+    /// </summary>
     public static IServiceCollection AddDjagPersistence(this IServiceCollection services, string connectionString)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddDbContextFactory<DjagDbContext>(options => options.UseDjagPostgres(connectionString));
+        services.AddPooledDbContextFactory<DjagDbContext>(options => options.UseDjagPostgres(connectionString));
+        services.TryAddScoped(provider => provider.GetRequiredService<IDbContextFactory<DjagDbContext>>().CreateDbContext());
         services.AddScoped<ScheduleService>();
         return services;
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Djag.Bench.Infrastructure;
 using Djag.Bench.Reporting;
+using Djag.Persistence;
 using Npgsql;
 using Quartz;
 
@@ -47,7 +48,7 @@ internal sealed class BareQuartz : IAsyncDisposable
             quartz.UseDefaultThreadPool(100);
             quartz.UsePersistentStore(store =>
             {
-                store.UsePostgres(NpgsqlFactory.Instance, connectionString);
+                store.UsePostgres(NpgsqlFactory.Instance, DjagDbContextOptions.WithPreparedStatements(connectionString));
                 store.ConfigureStore(ado =>
                 {
                     ado.TablePrefix = "qrtz_";

@@ -1,3 +1,4 @@
+using Djag.Persistence;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Quartz;
@@ -58,7 +59,7 @@ internal static class TimingServiceCollectionExtensions
             quartz.UseDefaultThreadPool(options.ThreadCount);
             quartz.UsePersistentStore(store =>
             {
-                store.UsePostgres(NpgsqlFactory.Instance, connectionString);
+                store.UsePostgres(NpgsqlFactory.Instance, DjagDbContextOptions.WithPreparedStatements(connectionString));
                 store.ConfigureStore(ado =>
                 {
                     ado.TablePrefix = TablePrefix;

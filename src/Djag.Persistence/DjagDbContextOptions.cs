@@ -6,7 +6,7 @@ namespace Djag.Persistence;
 public static class DjagDbContextOptions
 {
     /// <summary>How many statements each connection keeps prepared, unless the connection string says otherwise.</summary>
-    public const int MaxAutoPrepare = 64;
+    private const int MaxAutoPrepare = 64;
 
     /// <summary>PostgreSQL with NodaTime types and snake_case names; the one place the provider is configured.</summary>
     public static DbContextOptionsBuilder UseDjagPostgres(this DbContextOptionsBuilder builder, string connectionString) =>

@@ -27,7 +27,8 @@ internal static class BeatHostBuilderExtensions
         services.AddOptions<BeatOptions>().Bind(builder.Configuration.GetSection(BeatOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BeatOptions>, BeatOptionsValidator>();
 
-        var connectionString = ConnectionOptions.Register(services, builder.Configuration).Database;
+        // One connection string, so EF Core, Quartz and the trigger reads share one Npgsql pool, with statements prepared.
+        var connectionString = DjagDbContextOptions.WithPreparedStatements(ConnectionOptions.Register(services, builder.Configuration).Database);
         services.AddDjagPersistence(connectionString);
         services.AddHostedService<DatabaseCheck>();
         DjagNatsOptions.AddTo(builder);

@@ -1,4 +1,3 @@
-using Djag.Persistence;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Quartz;
@@ -59,7 +58,7 @@ internal static class TimingServiceCollectionExtensions
             quartz.UseDefaultThreadPool(options.ThreadCount);
             quartz.UsePersistentStore(store =>
             {
-                store.UsePostgres(NpgsqlFactory.Instance, DjagDbContextOptions.WithPreparedStatements(connectionString));
+                store.UsePostgres(NpgsqlFactory.Instance, connectionString);
                 store.ConfigureStore(ado =>
                 {
                     ado.TablePrefix = TablePrefix;

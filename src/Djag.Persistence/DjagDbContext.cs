@@ -70,12 +70,13 @@ public sealed class DjagDbContext(DbContextOptions<DjagDbContext> options) : DbC
         return await PeriodicTasks.Include(t => t.Crontab).Where(t => list.Contains(t.Name)).OrderBy(t => t.Id).ToListAsync(cancellationToken);
     }
 
-    /// <inheritdoc cref="LockTasksAsync(IReadOnlyCollection{string}, CancellationToken)"/>
-    public async Task<List<PeriodicTask>> LockTasksAsync(long[] ids, CancellationToken cancellationToken = default)
-    {
-        await Database.ExecuteSqlAsync($"SELECT 1 FROM djag.periodic_tasks WHERE id = ANY({ids}) ORDER BY id FOR UPDATE", cancellationToken);
-        return await PeriodicTasks.Include(t => t.Crontab).Where(t => ids.Contains(t.Id)).OrderBy(t => t.Id).ToListAsync(cancellationToken);
-    }
+    /// <summary>
+    /// Locks the rows of the tasks with these ids until the caller's transaction ends, in id order, and loads them
+    /// without their crontabs, in one statement: a row locked after waiting is returned as the other transaction
+    /// committed it, and with no join there is no older snapshot to read (see the overload by name).
+    /// </summary>
+    public Task<List<PeriodicTask>> LockTasksAsync(long[] ids, CancellationToken cancellationToken = default) =>
+        PeriodicTasks.FromSql($"SELECT * FROM djag.periodic_tasks WHERE id = ANY({ids}) ORDER BY id FOR UPDATE").ToListAsync(cancellationToken);
 
     /// <summary>
     /// Locks a task's row until the caller's transaction ends and loads it with its crontab, so the

@@ -7,7 +7,9 @@ using Djag.Persistence.Runs;
 using Djag.Persistence.Schedules;
 using Djag.Scheduling;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using NodaTime;
+using Npgsql;
 
 namespace Djag.Beat.Reports;
 
@@ -132,7 +134,7 @@ internal sealed partial class ReportApplier(
         }
 
         var tasks = (await db.LockTasksAsync(runs.Select(r => r.TaskId).Distinct().ToArray(), ct)).ToDictionary(t => t.Id);
-        var marks = await db.NextMarksAsync(runs.Count, ct);
+        var (marks, dependers) = await MarksAndDependersAsync(db, runs.Count, [.. tasks.Keys], ct);
         var finish = finishes.ToDictionary(f => f.RunId, f => f.Finish);
         var now = Now();
         var startUnseen = new HashSet<long>();
@@ -168,11 +170,46 @@ internal sealed partial class ReportApplier(
             metrics.Finished(tasks[run.TaskId], run, startUnseen.Contains(run.Id));
         }
 
-        var taskIds = tasks.Keys.ToArray();
-        var dependers = (await db.TaskDependencies.Where(d => taskIds.Contains(d.DependeeId) && d.DependerId != d.DependeeId)
-            .Select(d => new { d.DependeeId, Depender = d.Depender.Name }).ToListAsync(ct))
-            .ToLookup(d => d.DependeeId, d => d.Depender);
         return runs.ToDictionary(r => r.Id, r => (IReadOnlyList<string>)[tasks[r.TaskId].Name, .. dependers[r.TaskId]]);
+    }
+
+    /// <summary>
+    /// Draws <paramref name="count"/> event marks, in ascending order, and reads the dependers of the tasks, in one round
+    /// trip in the finish's transaction. Reading the edges before the commit rather than after changes nothing: an edge
+    /// added meanwhile has its depender evaluated by the change that added it.
+    /// </summary>
+    private static async Task<(List<long> Marks, ILookup<long, string> Dependers)> MarksAndDependersAsync(
+        DjagDbContext db, int count, long[] taskIds, CancellationToken ct)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        var transaction = (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new($"SELECT nextval('{DjagDbContext.Schema}.{DjagDbContext.EventMarks}') FROM generate_series(1, $1)") { Parameters = { new() { Value = count } } },
+                new("""
+                    SELECT d.dependee_id, t.name FROM djag.task_dependencies d JOIN djag.periodic_tasks t ON t.id = d.depender_id
+                    WHERE d.dependee_id = ANY($1) AND d.depender_id <> d.dependee_id
+                    """) { Parameters = { new() { Value = taskIds } } },
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        var marks = new List<long>(count);
+        while (await reader.ReadAsync(ct))
+        {
+            marks.Add(reader.GetInt64(0));
+        }
+
+        marks.Sort();
+        await reader.NextResultAsync(ct);
+        var dependers = new List<(long Dependee, string Depender)>();
+        while (await reader.ReadAsync(ct))
+        {
+            dependers.Add((reader.GetInt64(0), reader.GetString(1)));
+        }
+
+        return (marks, dependers.ToLookup(d => d.Dependee, d => d.Depender));
     }
 
     private Instant Now() => Instant.FromDateTimeOffset(time.GetUtcNow());

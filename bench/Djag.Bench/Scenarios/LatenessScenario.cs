@@ -29,6 +29,8 @@ internal static class LatenessScenario
                 report.Add($"lateness.djag.n{n}", djag, "ms", p99: n == 100 ? Target.Max(200) : null,
                     note: $"n={started.Count}; max = until the last started");
                 report.Add($"lateness.djag.n{n}.dispatched.p99", dispatched.P99, "ms", note: "beat's dispatched_at − cron; the rest of lateness is worker pickup");
+                var pickup = Distribution.Of(started.Select(r => (r.StartedAt!.Value - r.DispatchedAt!.Value).TotalMilliseconds));
+                report.Add($"lateness.djag.n{n}.pickup", pickup, "ms", note: "each run's dispatched_at → started_at (publish, worker pickup, claim)");
             }
 
             await bench.ProfileAsync($"lateness djag n={n}", cluster.ConnectionString, ct);

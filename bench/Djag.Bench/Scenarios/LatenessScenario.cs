@@ -28,9 +28,9 @@ internal static class LatenessScenario
                 var dispatched = Distribution.Of(set.Runs.Select(r => (r.DispatchedAt!.Value - set.At).TotalMilliseconds));
                 report.Add($"lateness.djag.n{n}", djag, "ms", p99: n == 100 ? Target.Max(200) : null,
                     note: $"n={started.Count}; max = until the last started");
-                report.Add($"lateness.djag.n{n}.dispatched.p99", dispatched.P99, "ms", note: "beat's dispatched_at − cron; the rest of lateness is worker pickup");
+                report.Add($"lateness.djag.n{n}.dispatched.p99", dispatched.P99, "ms", note: "beat's dispatched_at − cron (stamped when decided); the rest of lateness is the pickup");
                 var pickup = Distribution.Of(started.Select(r => (r.StartedAt!.Value - r.DispatchedAt!.Value).TotalMilliseconds));
-                report.Add($"lateness.djag.n{n}.pickup", pickup, "ms", note: "each run's dispatched_at → started_at (publish, worker pickup, claim)");
+                report.Add($"lateness.djag.n{n}.pickup", pickup, "ms", note: "each run's dispatched_at → started_at (its batch saved and committed, publish, worker pickup, claim)");
             }
 
             await bench.ProfileAsync($"lateness djag n={n}", cluster.ConnectionString, ct);

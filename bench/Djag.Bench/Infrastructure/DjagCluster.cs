@@ -271,7 +271,7 @@ internal sealed class DjagCluster : IAsyncDisposable
                 return;
             }
 
-            if (finished != last || TimeProvider.System.GetUtcNow() < at)
+            if (finished != last)
             {
                 last = finished;
                 stalled.Restart();

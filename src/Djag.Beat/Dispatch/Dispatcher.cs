@@ -54,23 +54,24 @@ internal sealed partial class Dispatcher(
             var decisions = tasks.Select(t => (Task: t, Decision: inputs[t.Id].Evaluate(t, now))).ToList();
             var marks = await db.NextMarksAsync(decisions.Count(d => d.Decision is TaskDecision.Dispatch), ct);
             var runs = new Run?[decisions.Count];
+            var inserts = new List<Run>();
             var next = 0;
             for (var i = 0; i < decisions.Count; i++)
             {
                 var (task, decision) = decisions[i];
-                RecordMisfires(db, task, task.ToDefinition(), decision, now);
+                inserts.AddRange(Misfires(task, decision, now));
                 long mark = 0;
                 if (decision is TaskDecision.Dispatch dispatch)
                 {
                     mark = marks[next++];
                     runs[i] = new Run { TaskId = task.Id, Cron = dispatch.Event, State = RunStates.Dispatched, DispatchedAt = now };
-                    db.Runs.Add(runs[i]!);
+                    inserts.Add(runs[i]!);
                 }
 
                 task.State.Assign(TaskBookkeeping.Apply(task.State.ToCore(), decision, now, mark));
             }
 
-            await db.SaveChangesAsync(ct);
+            await db.WriteSchedulerStateAsync(tasks, [], inserts, ct);
             await transaction.CommitAsync(ct);
             for (var i = 0; i < decisions.Count; i++)
             {
@@ -97,16 +98,21 @@ internal sealed partial class Dispatcher(
         return again;
     }
 
-    private static void RecordMisfires(DjagDbContext db, PeriodicTask task, TaskDefinition definition, TaskDecision decision, Instant now)
+    /// <summary>The rows recording the events the decision skipped and coalesced.</summary>
+    private static IEnumerable<Run> Misfires(PeriodicTask task, TaskDecision decision, Instant now)
     {
-        foreach (var cron in decision.Skipped)
+        if (decision.Skipped.Count > 0)
         {
-            db.Runs.Add(new Run { TaskId = task.Id, Cron = cron, State = RunStates.Skipped, Reason = MisfireReasons.Skipped(definition, cron, now) });
+            var definition = task.ToDefinition();
+            foreach (var cron in decision.Skipped)
+            {
+                yield return new Run { TaskId = task.Id, Cron = cron, State = RunStates.Skipped, Reason = MisfireReasons.Skipped(definition, cron, now) };
+            }
         }
 
         foreach (var cron in decision.Coalesced)
         {
-            db.Runs.Add(new Run { TaskId = task.Id, Cron = cron, State = RunStates.Coalesced, Reason = MisfireReasons.Coalesced });
+            yield return new Run { TaskId = task.Id, Cron = cron, State = RunStates.Coalesced, Reason = MisfireReasons.Coalesced };
         }
     }
 

@@ -138,6 +138,7 @@ internal sealed partial class ReportApplier(
         var finish = finishes.ToDictionary(f => f.RunId, f => f.Finish);
         var now = Now();
         var startUnseen = new HashSet<long>();
+        var retries = new List<Run>();
         for (var i = 0; i < runs.Count; i++)
         {
             var run = runs[i];
@@ -158,12 +159,12 @@ internal sealed partial class ReportApplier(
                 && new RetryPolicy(task.MaxRetries, Duration.FromSeconds(task.RetryBackoff)).Decide(run.Attempt, now) is { Retry: true, At: { } at, NextAttempt: { } attempt })
             {
                 // The retry is a row now, so no restart forgets it; the supervisor dispatches it when it is due.
-                db.Runs.Add(new Run { TaskId = task.Id, Cron = run.Cron, Attempt = attempt, Origin = RunOrigins.Retry, State = RunStates.Scheduled, NotBefore = at });
+                retries.Add(new Run { TaskId = task.Id, Cron = run.Cron, Attempt = attempt, Origin = RunOrigins.Retry, State = RunStates.Scheduled, NotBefore = at });
                 LogRetryScheduled(logger, run.Id, attempt, at);
             }
         }
 
-        await db.SaveChangesAsync(ct);
+        await db.WriteSchedulerStateAsync(tasks.Values, runs, retries, ct);
         await transaction.CommitAsync(ct);
         foreach (var run in runs)
         {

@@ -34,6 +34,7 @@ public static class SchedulerWrites
         var transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction();
         await using var batch = new NpgsqlBatch(connection, transaction);
         var states = tasks.Select(t => t.State).ToList();
+
         // The insert first: the reader starts on the first result, and Npgsql's results skip statements that return no rows.
         batch.BatchCommands.Add(new("""
             INSERT INTO djag.runs (task_id, cron, attempt, origin, state, dispatched_at, not_before, reason)

@@ -45,8 +45,8 @@ public static class SchedulerWrites
         {
             Parameters =
             {
-                Array(inserted, r => r.TaskId), Array(inserted, r => r.Cron), Array(inserted, r => r.Attempt), Array(inserted, r => r.Origin),
-                Array(inserted, r => r.State), Array(inserted, r => r.DispatchedAt), Array(inserted, r => r.NotBefore), Array(inserted, r => r.Reason),
+                Column(inserted, r => r.TaskId), Column(inserted, r => r.Cron), Column(inserted, r => r.Attempt), Column(inserted, r => r.Origin),
+                Column(inserted, r => r.State), Column(inserted, r => r.DispatchedAt), Column(inserted, r => r.NotBefore), Column(inserted, r => r.Reason),
             },
         });
         batch.BatchCommands.Add(new("""
@@ -63,10 +63,10 @@ public static class SchedulerWrites
         {
             Parameters =
             {
-                Array(tasks, t => t.Id), Array(states, s => s.Running), Array(states, s => s.LastCron),
-                Array(states, s => s.LastCronStart), Array(states, s => s.LastCronEnd), Array(states, s => s.TotalRunCount),
-                Array(states, s => s.CronPointer), Array(states, s => s.LastStartMark), Array(states, s => s.LastSuccessMark),
-                Array(states, s => s.LastCompletionMark),
+                Column(tasks, t => t.Id), Column(states, s => s.Running), Column(states, s => s.LastCron),
+                Column(states, s => s.LastCronStart), Column(states, s => s.LastCronEnd), Column(states, s => s.TotalRunCount),
+                Column(states, s => s.CronPointer), Column(states, s => s.LastStartMark), Column(states, s => s.LastSuccessMark),
+                Column(states, s => s.LastCompletionMark),
             },
         });
         batch.BatchCommands.Add(new("""
@@ -80,8 +80,8 @@ public static class SchedulerWrites
         {
             Parameters =
             {
-                Array(finished, r => r.Id), Array(finished, r => r.State), Array(finished, r => r.Outcome), Array(finished, r => r.Error),
-                Array(finished, r => r.OutputTail), Array(finished, r => r.Worker), Array(finished, r => r.StartedAt), Array(finished, r => r.FinishedAt),
+                Column(finished, r => r.Id), Column(finished, r => r.State), Column(finished, r => r.Outcome), Column(finished, r => r.Error),
+                Column(finished, r => r.OutputTail), Column(finished, r => r.Worker), Column(finished, r => r.StartedAt), Column(finished, r => r.FinishedAt),
             },
         });
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
@@ -99,6 +99,6 @@ public static class SchedulerWrites
         }
     }
 
-    private static NpgsqlParameter Array<TItem, TValue>(IEnumerable<TItem> items, Func<TItem, TValue> value) =>
+    private static NpgsqlParameter Column<TItem, TValue>(IEnumerable<TItem> items, Func<TItem, TValue> value) =>
         new() { Value = items.Select(value).ToArray() };
 }

@@ -10,6 +10,14 @@ public sealed class SchedulerWritesTests(ServersFixture servers)
 {
     private static readonly Instant Cron = Instant.FromUtc(2026, 3, 1, 12, 0);
 
+    private static readonly TaskSchedulerState StateA = new()
+    {
+        Running = 0, LastCron = Cron, LastCronStart = Cron, LastCronEnd = Cron + Duration.FromSeconds(3), TotalRunCount = 7,
+        CronPointer = Cron, LastStartMark = 11, LastSuccessMark = 12, LastCompletionMark = 13,
+    };
+
+    private static readonly TaskSchedulerState StateB = new() { Running = 1, CronPointer = Cron, LastStartMark = 14 };
+
     [Fact]
     public async Task States_finished_runs_and_new_runs_are_written_as_given_and_the_new_runs_get_their_ids()
     {
@@ -32,12 +40,8 @@ public sealed class SchedulerWritesTests(ServersFixture servers)
             await using var transaction = await context.Database.BeginTransactionAsync(ct);
             var tasks = await context.LockTasksAsync(["a", "b"], ct);
             var (a, b) = (tasks.Single(t => t.Name == "a"), tasks.Single(t => t.Name == "b"));
-            a.State = new TaskSchedulerState
-            {
-                Running = 0, LastCron = Cron, LastCronStart = Cron, LastCronEnd = Cron + Duration.FromSeconds(3), TotalRunCount = 7,
-                CronPointer = Cron, LastStartMark = 11, LastSuccessMark = 12, LastCompletionMark = 13,
-            };
-            b.State = new TaskSchedulerState { Running = 1, CronPointer = Cron, LastStartMark = 14 };
+            a.State = StateA;
+            b.State = StateB;
             var finished = await context.Runs.SingleAsync(r => r.Id == open, ct);
             finished.State = RunStates.Finished;
             finished.Outcome = RunOutcomes.Failure;
@@ -57,14 +61,8 @@ public sealed class SchedulerWritesTests(ServersFixture servers)
         await using (var context = db.Context())
         {
             var tasks = await context.PeriodicTasks.AsNoTracking().ToDictionaryAsync(t => t.Name, ct);
-            Assert.Equivalent(
-                new TaskSchedulerState
-                {
-                    Running = 0, LastCron = Cron, LastCronStart = Cron, LastCronEnd = Cron + Duration.FromSeconds(3), TotalRunCount = 7,
-                    CronPointer = Cron, LastStartMark = 11, LastSuccessMark = 12, LastCompletionMark = 13,
-                },
-                tasks["a"].State);
-            Assert.Equivalent(new TaskSchedulerState { Running = 1, CronPointer = Cron, LastStartMark = 14 }, tasks["b"].State);
+            Assert.Equivalent(StateA, tasks["a"].State);
+            Assert.Equivalent(StateB, tasks["b"].State);
             Assert.Equivalent(new TaskSchedulerState(), tasks["untouched"].State);
 
             var runs = await context.Runs.AsNoTracking().ToDictionaryAsync(r => r.Id, ct);

@@ -3,6 +3,8 @@ using Djag.Persistence.Runs;
 using Djag.Persistence.Schedules;
 using Djag.Persistence.UserActions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 
 namespace Djag.Persistence;
 
@@ -33,6 +35,21 @@ public sealed class DjagDbContext(DbContextOptions<DjagDbContext> options) : DbC
     public DbSet<User> Users => Set<User>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
+    /// <summary>
+    /// A batch on this context's connection, opened if need be, and in its transaction: statements that EF Core would
+    /// send in a round trip each, sent in one.
+    /// </summary>
+    public async Task<NpgsqlBatch> CreateBatchAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = (NpgsqlConnection)Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            await Database.OpenConnectionAsync(cancellationToken);
+        }
+
+        return new NpgsqlBatch(connection, (NpgsqlTransaction?)Database.CurrentTransaction?.GetDbTransaction());
+    }
+
     /// <summary>Draws the next event mark, in the caller's transaction.</summary>
     public async Task<long> NextMarkAsync(CancellationToken cancellationToken = default) =>
         await Database
@@ -47,36 +64,54 @@ public sealed class DjagDbContext(DbContextOptions<DjagDbContext> options) : DbC
             return [];
         }
 
-        var marks = await Database
-            .SqlQueryRaw<long>($"SELECT nextval('{Schema}.{EventMarks}') AS \"Value\" FROM generate_series(1, {{0}})", count)
-            .ToListAsync(cancellationToken);
+        await using var batch = await CreateBatchAsync(cancellationToken);
+        batch.BatchCommands.Add(NextMarksCommand(count));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await ReadMarksAsync(reader, count, cancellationToken);
+    }
+
+    /// <summary>A statement that draws <paramref name="count"/> event marks, to send in a batch with others.</summary>
+    public static NpgsqlBatchCommand NextMarksCommand(int count) =>
+        new($"SELECT nextval('{Schema}.{EventMarks}') FROM generate_series(1, $1)") { Parameters = { new() { Value = count } } };
+
+    /// <summary>Reads the result of <see cref="NextMarksCommand"/>, in ascending order.</summary>
+    public static async Task<List<long>> ReadMarksAsync(NpgsqlDataReader reader, int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var marks = new List<long>(count);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            marks.Add(reader.GetInt64(0));
+        }
+
         marks.Sort();
         return marks;
     }
 
     /// <summary>
-    /// Locks the rows of the named tasks that exist until the caller's transaction ends, in id order (so two
-    /// transactions locking overlapping sets never deadlock), and loads them with their crontabs.
+    /// A statement that locks the rows of the named tasks until the caller's transaction ends, in id order, so two
+    /// transactions locking overlapping sets never deadlock.
     /// </summary>
     /// <remarks>
-    /// Two statements on purpose. A row locked after waiting for another transaction is returned as that transaction
-    /// committed it, but a join in the same statement reads the statement's older snapshot: a task that transaction moved
-    /// to a crontab it created would drop out of the result. The load after the lock sees both.
+    /// Load the tasks in a later statement, not in the locking one: a row locked after waiting for another transaction is
+    /// returned as that transaction committed it, but everything else the statement reads comes from the statement's
+    /// older snapshot. That includes a joined crontab and the task's scheduler state, which EF Core reads through a join
+    /// of the table to itself even when the query is only <c>FromSql</c> over the locking statement.
     /// </remarks>
+    public static NpgsqlBatchCommand LockTasksCommand(string[] names) =>
+        new("SELECT 1 FROM djag.periodic_tasks WHERE name = ANY($1) ORDER BY id FOR UPDATE") { Parameters = { new() { Value = names } } };
+
+    /// <inheritdoc cref="LockTasksCommand(string[])"/>
+    public static NpgsqlBatchCommand LockTasksCommand(long[] ids) =>
+        new("SELECT 1 FROM djag.periodic_tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE") { Parameters = { new() { Value = ids } } };
+
+    /// <summary>Locks the rows of the named tasks that exist (see <see cref="LockTasksCommand(string[])"/>), then loads them with their crontabs.</summary>
     public async Task<List<PeriodicTask>> LockTasksAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken = default)
     {
         var list = names as string[] ?? [.. names];
         await Database.ExecuteSqlAsync($"SELECT 1 FROM djag.periodic_tasks WHERE name = ANY({list}) ORDER BY id FOR UPDATE", cancellationToken);
         return await PeriodicTasks.Include(t => t.Crontab).Where(t => list.Contains(t.Name)).OrderBy(t => t.Id).ToListAsync(cancellationToken);
     }
-
-    /// <summary>
-    /// Locks the rows of the tasks with these ids until the caller's transaction ends, in id order, and loads them
-    /// without their crontabs, in one statement: a row locked after waiting is returned as the other transaction
-    /// committed it, and with no join there is no older snapshot to read (see the overload by name).
-    /// </summary>
-    public Task<List<PeriodicTask>> LockTasksAsync(long[] ids, CancellationToken cancellationToken = default) =>
-        PeriodicTasks.FromSql($"SELECT * FROM djag.periodic_tasks WHERE id = ANY({ids}) ORDER BY id FOR UPDATE").ToListAsync(cancellationToken);
 
     /// <summary>
     /// Locks a task's row until the caller's transaction ends and loads it with its crontab, so the

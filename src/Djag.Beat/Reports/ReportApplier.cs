@@ -7,9 +7,7 @@ using Djag.Persistence.Runs;
 using Djag.Persistence.Schedules;
 using Djag.Scheduling;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using NodaTime;
-using Npgsql;
 
 namespace Djag.Beat.Reports;
 
@@ -133,8 +131,9 @@ internal sealed partial class ReportApplier(
             return [];
         }
 
-        var tasks = (await db.LockTasksAsync(runs.Select(r => r.TaskId).Distinct().ToArray(), ct)).ToDictionary(t => t.Id);
-        var (marks, dependers) = await MarksAndDependersAsync(db, runs.Count, [.. tasks.Keys], ct);
+        var taskIds = runs.Select(r => r.TaskId).Distinct().ToArray();
+        var (marks, dependers) = await LockTasksAsync(db, taskIds, runs.Count, ct);
+        var tasks = await db.PeriodicTasks.AsNoTracking().Where(t => taskIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, ct);
         var finish = finishes.ToDictionary(f => f.RunId, f => f.Finish);
         var now = Now();
         var startUnseen = new HashSet<long>();
@@ -175,34 +174,24 @@ internal sealed partial class ReportApplier(
     }
 
     /// <summary>
-    /// Draws <paramref name="count"/> event marks, in ascending order, and reads the dependers of the tasks, in one round
-    /// trip in the finish's transaction. Reading the edges before the commit rather than after changes nothing: an edge
-    /// added meanwhile has its depender evaluated by the change that added it.
+    /// Locks the tasks (loaded after this, see <see cref="DjagDbContext.LockTasksCommand(long[])"/>), draws
+    /// <paramref name="count"/> event marks, in ascending order, and reads the tasks' dependers, in one round trip in the
+    /// finish's transaction. Reading the edges before the commit rather than after changes nothing: an edge added
+    /// meanwhile has its depender evaluated by the change that added it.
     /// </summary>
-    private static async Task<(List<long> Marks, ILookup<long, string> Dependers)> MarksAndDependersAsync(
-        DjagDbContext db, int count, long[] taskIds, CancellationToken ct)
+    private static async Task<(List<long> Marks, ILookup<long, string> Dependers)> LockTasksAsync(
+        DjagDbContext db, long[] taskIds, int count, CancellationToken ct)
     {
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        var transaction = (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
-        await using var batch = new NpgsqlBatch(connection, transaction)
-        {
-            BatchCommands =
-            {
-                new($"SELECT nextval('{DjagDbContext.Schema}.{DjagDbContext.EventMarks}') FROM generate_series(1, $1)") { Parameters = { new() { Value = count } } },
-                new("""
-                    SELECT d.dependee_id, t.name FROM djag.task_dependencies d JOIN djag.periodic_tasks t ON t.id = d.depender_id
-                    WHERE d.dependee_id = ANY($1) AND d.depender_id <> d.dependee_id
-                    """) { Parameters = { new() { Value = taskIds } } },
-            },
-        };
+        await using var batch = await db.CreateBatchAsync(ct);
+        batch.BatchCommands.Add(DjagDbContext.LockTasksCommand(taskIds));
+        batch.BatchCommands.Add(DjagDbContext.NextMarksCommand(count));
+        batch.BatchCommands.Add(new("""
+            SELECT d.dependee_id, t.name FROM djag.task_dependencies d JOIN djag.periodic_tasks t ON t.id = d.depender_id
+            WHERE d.dependee_id = ANY($1) AND d.depender_id <> d.dependee_id
+            """) { Parameters = { new() { Value = taskIds } } });
         await using var reader = await batch.ExecuteReaderAsync(ct);
-        var marks = new List<long>(count);
-        while (await reader.ReadAsync(ct))
-        {
-            marks.Add(reader.GetInt64(0));
-        }
-
-        marks.Sort();
+        await reader.NextResultAsync(ct);
+        var marks = await DjagDbContext.ReadMarksAsync(reader, count, ct);
         await reader.NextResultAsync(ct);
         var dependers = new List<(long Dependee, string Depender)>();
         while (await reader.ReadAsync(ct))

@@ -1,6 +1,4 @@
 using Djag.Persistence.Runs;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using NodaTime;
 using Npgsql;
 
@@ -30,9 +28,7 @@ public static class SchedulerWrites
             return;
         }
 
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        var transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction();
-        await using var batch = new NpgsqlBatch(connection, transaction);
+        await using var batch = await db.CreateBatchAsync(cancellationToken);
         var states = tasks.Select(t => t.State).ToList();
 
         // The insert first: the reader starts on the first result, and Npgsql's results skip statements that return no rows.

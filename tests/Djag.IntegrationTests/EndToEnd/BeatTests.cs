@@ -297,6 +297,33 @@ public sealed class BeatTests(ServersFixture servers)
         Assert.Equal((0, 1L), (head.State.Running, head.State.TotalRunCount));
     }
 
+    [Fact]
+    public async Task A_finish_that_waited_for_its_tasks_lock_books_on_the_task_as_the_lock_holder_left_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var system = await DjagSystem.StartAsync(servers, "finishwait");
+        system.StartWorker();
+        await system.StartBeatAsync();
+        await system.ApplyAsync(new ScheduleChange { Tasks = [Yearly("slow", 2, Instant.FromUtc(2025, 12, 31, 12, 0))] });
+        await system.WaitForRunsAsync(r => r.Any(x => x.Task == "slow" && x.State == RunStates.Running), TimeSpan.FromSeconds(60), "slow started");
+
+        // Another transaction holds the task's row while the run finishes, and commits a change to its counters.
+        await using var holder = new NpgsqlConnection(system.Database.ConnectionString);
+        await holder.OpenAsync(ct);
+        await using (var hold = await holder.BeginTransactionAsync(ct))
+        {
+            await using var command = new NpgsqlCommand("UPDATE djag.periodic_tasks SET total_run_count = 100 WHERE name = 'slow'", holder, hold);
+            Assert.Equal(1, await command.ExecuteNonQueryAsync(ct));
+            await system.Database.WaitForLockWaitAsync("periodic_tasks", TimeSpan.FromSeconds(30));
+            await hold.CommitAsync(ct);
+        }
+
+        await system.WaitForRunsAsync(r => r.Any(x => x.Task == "slow" && x.Outcome == RunOutcomes.Success), TimeSpan.FromSeconds(60), "slow finished");
+        await using var context = system.Database.Context();
+        var slow = await context.PeriodicTasks.AsNoTracking().SingleAsync(t => t.Name == "slow", ct);
+        Assert.Equal((0, 101L), (slow.State.Running, slow.State.TotalRunCount));
+    }
+
     /// <summary>Waits until the wall clock is at <paramref name="offset"/> seconds into a period of <paramref name="period"/> seconds, after <paramref name="after"/>.</summary>
     private static async Task<DateTimeOffset> AtSecondAsync(int period, int offset, DateTimeOffset after)
     {

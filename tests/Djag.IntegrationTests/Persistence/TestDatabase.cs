@@ -62,6 +62,22 @@ internal sealed class TestDatabase
         return await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>Waits until a session of this database waits for a lock in a statement that contains <paramref name="statement"/>.</summary>
+    public async Task WaitForLockWaitAsync(string statement, TimeSpan timeout)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + timeout;
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, $1) > 0",
+            connection) { Parameters = { new() { Value = statement } } };
+        while ((long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))! == 0)
+        {
+            Assert.True(TimeProvider.System.GetUtcNow() < deadline, $"no statement with '{statement}' waited for a lock within {timeout}");
+            await System.Threading.Tasks.Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+    }
+
     public static CrontabSpec Every(string expression, string timezone = "UTC")
     {
         Assert.True(CronFields.TryParse(expression, out var fields, out var error), error);

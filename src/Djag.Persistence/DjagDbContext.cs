@@ -105,14 +105,6 @@ public sealed class DjagDbContext(DbContextOptions<DjagDbContext> options) : DbC
     public static NpgsqlBatchCommand LockTasksCommand(long[] ids) =>
         new("SELECT 1 FROM djag.periodic_tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE") { Parameters = { new() { Value = ids } } };
 
-    /// <summary>Locks the rows of the named tasks that exist (see <see cref="LockTasksCommand(string[])"/>), then loads them with their crontabs.</summary>
-    public async Task<List<PeriodicTask>> LockTasksAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken = default)
-    {
-        var list = names as string[] ?? [.. names];
-        await Database.ExecuteSqlAsync($"SELECT 1 FROM djag.periodic_tasks WHERE name = ANY({list}) ORDER BY id FOR UPDATE", cancellationToken);
-        return await PeriodicTasks.Include(t => t.Crontab).Where(t => list.Contains(t.Name)).OrderBy(t => t.Id).ToListAsync(cancellationToken);
-    }
-
     /// <summary>
     /// Locks a task's row until the caller's transaction ends and loads it with its crontab, so the
     /// evaluations and bookkeeping of one task never interleave, in one beat or across several.

@@ -48,11 +48,10 @@ internal sealed partial class Dispatcher(
         await using (var db = await factory.CreateDbContextAsync(ct))
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var tasks = (await db.LockTasksAsync(names, ct)).Where(t => t.Enabled).ToList();
-            var inputs = await db.LoadEvaluationInputsAsync(tasks, ct);
+            var (locked, inputs, marks) = await db.LockForEvaluationAsync(names, ct);
+            var tasks = locked.Where(t => t.Enabled).ToList();
             var now = Instant.FromDateTimeOffset(time.GetUtcNow());
             var decisions = tasks.Select(t => (Task: t, Decision: inputs[t.Id].Evaluate(t, now))).ToList();
-            var marks = await db.NextMarksAsync(decisions.Count(d => d.Decision is TaskDecision.Dispatch), ct);
             var runs = new Run?[decisions.Count];
             var inserts = new List<Run>();
             var next = 0;

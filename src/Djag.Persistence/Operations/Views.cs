@@ -215,4 +215,7 @@ public sealed record RunQuery(
 public static class DependencyConditions
 {
     public static string Name(DependencyCondition condition) => condition == DependencyCondition.Completion ? "completion" : "success";
+
+    /// <summary>The condition of a stored name (<see cref="Name"/>'s inverse).</summary>
+    public static DependencyCondition Parse(string name) => name == "completion" ? DependencyCondition.Completion : DependencyCondition.Success;
 }

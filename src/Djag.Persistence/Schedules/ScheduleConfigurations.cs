@@ -1,3 +1,4 @@
+using Djag.Persistence.Operations;
 using Djag.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -83,8 +84,7 @@ internal sealed class TaskDependencyConfiguration : IEntityTypeConfiguration<Tas
         builder.HasIndex(d => d.DependeeId);
         builder.Property(d => d.Condition)
             .HasMaxLength(16)
-            .HasConversion(c => c == DependencyCondition.Completion ? "completion" : "success",
-                           s => s == "completion" ? DependencyCondition.Completion : DependencyCondition.Success)
+            .HasConversion(c => DependencyConditions.Name(c), s => DependencyConditions.Parse(s))
             .HasDefaultValue(DependencyCondition.Success)
             .HasSentinel((DependencyCondition)(-1));
         builder.Property(d => d.ChangeMark).HasDefaultValueSql($"nextval('{DjagDbContext.Schema}.{DjagDbContext.EventMarks}')");

@@ -38,7 +38,7 @@ public sealed class SchedulerWritesTests(ServersFixture servers)
         await using (var context = db.Context())
         {
             await using var transaction = await context.Database.BeginTransactionAsync(ct);
-            var tasks = await context.LockTasksAsync(["a", "b"], ct);
+            var tasks = (await context.LockForEvaluationAsync(["a", "b"], ct)).Tasks;
             var (a, b) = (tasks.Single(t => t.Name == "a"), tasks.Single(t => t.Name == "b"));
             a.State = StateA;
             b.State = StateB;

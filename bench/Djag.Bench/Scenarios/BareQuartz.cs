@@ -45,7 +45,7 @@ internal sealed class BareQuartz : IAsyncDisposable
                 scheduler.MaxBatchSize = 100;
                 scheduler.BatchTriggerAcquisitionFireAheadTimeWindow = TimeSpan.FromMilliseconds(500);
             });
-            quartz.UseDefaultThreadPool(100);
+            quartz.UseDefaultThreadPool(200);
             quartz.UsePersistentStore(store =>
             {
                 store.UsePostgres(NpgsqlFactory.Instance, DjagDbContextOptions.WithPreparedStatements(connectionString));

@@ -15,7 +15,7 @@ internal sealed class TimingOptions
 
     /// <summary>Fires in flight at once. A fire only waits for its task's evaluation, which is gathered into a batch with
     /// the others in flight, so this bounds the size of a batch of simultaneous fires rather than any thread use.</summary>
-    public int ThreadCount { get; set; } = 100;
+    public int ThreadCount { get; set; } = 200;
 
     /// <summary>How late a fire may be before Quartz treats it as misfired; a misfired Djag trigger fires
     /// once at once, so this only decides when Quartz stops waiting for a thread and fires "now".</summary>

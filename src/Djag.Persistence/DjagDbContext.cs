@@ -50,12 +50,6 @@ public sealed class DjagDbContext(DbContextOptions<DjagDbContext> options) : DbC
         return new NpgsqlBatch(connection, (NpgsqlTransaction?)Database.CurrentTransaction?.GetDbTransaction());
     }
 
-    /// <summary>Draws the next event mark, in the caller's transaction.</summary>
-    public async Task<long> NextMarkAsync(CancellationToken cancellationToken = default) =>
-        await Database
-            .SqlQueryRaw<long>($"SELECT nextval('{Schema}.{EventMarks}') AS \"Value\"")
-            .SingleAsync(cancellationToken);
-
     /// <summary>Draws <paramref name="count"/> event marks in one round trip, in ascending order, in the caller's transaction.</summary>
     public async Task<List<long>> NextMarksAsync(int count, CancellationToken cancellationToken = default)
     {

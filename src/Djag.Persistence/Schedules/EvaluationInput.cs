@@ -102,8 +102,8 @@ public static class EvaluationInputLoading
         while (await reader.ReadAsync(cancellationToken))
         {
             var state = new TaskState(
-                Nullable<Instant>(reader, 6), Nullable<Instant>(reader, 7), reader.GetInt32(8), Nullable<long>(reader, 9), Nullable<long>(reader, 10),
-                Nullable<long>(reader, 11), Nullable<Instant>(reader, 12), Nullable<Instant>(reader, 13), reader.GetInt64(14));
+                OrNull<Instant>(reader, 6), OrNull<Instant>(reader, 7), reader.GetInt32(8), OrNull<long>(reader, 9), OrNull<long>(reader, 10),
+                OrNull<long>(reader, 11), OrNull<Instant>(reader, 12), OrNull<Instant>(reader, 13), reader.GetInt64(14));
             edges.Add(new(reader.GetInt64(0), reader.GetString(1), reader.GetBoolean(2), DependencyConditions.Parse(reader.GetString(3)), reader.GetInt64(4),
                 new DependeeStatus(state, reader.GetBoolean(5))));
         }
@@ -119,7 +119,7 @@ public static class EvaluationInputLoading
             byDepender[t.Id].Where(e => e.Dependee != t.Name).ToDictionary(e => e.Dependee, e => e.Status)));
     }
 
-    private static T? Nullable<T>(NpgsqlDataReader reader, int ordinal)
+    private static T? OrNull<T>(NpgsqlDataReader reader, int ordinal)
         where T : struct =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<T>(ordinal);
 }

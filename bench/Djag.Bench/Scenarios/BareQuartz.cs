@@ -48,7 +48,7 @@ internal sealed class BareQuartz : IAsyncDisposable
             quartz.UseDefaultThreadPool(200);
             quartz.UsePersistentStore(store =>
             {
-                store.UsePostgres(NpgsqlFactory.Instance, DjagDbContextOptions.WithPreparedStatements(connectionString));
+                store.UsePostgres(NpgsqlFactory.Instance, new NpgsqlConnectionStringBuilder(DjagDbContextOptions.WithPreparedStatements(connectionString)) { MaxPoolSize = 10 }.ConnectionString);
                 store.ConfigureStore(ado =>
                 {
                     ado.TablePrefix = "qrtz_";

@@ -17,6 +17,12 @@ internal sealed class TimingOptions
     /// the others in flight, so this bounds the size of a batch of simultaneous fires rather than any thread use.</summary>
     public int ThreadCount { get; set; } = 200;
 
+    /// <summary>The most PostgreSQL connections Quartz's job store holds, in a pool of its own (application name
+    /// <c>djag-beat timing</c>). When a burst of fires completes at once, Quartz's bookkeeping then queues in the beat
+    /// rather than crowding PostgreSQL's CPU, and it never takes the connections of the evaluations and reports the
+    /// fires wait for. Quartz serializes its acquiring and firing on a row lock, so a few connections are enough.</summary>
+    public int ConnectionPoolSize { get; set; } = 10;
+
     /// <summary>How late a fire may be before Quartz treats it as misfired; a misfired Djag trigger fires
     /// once at once, so this only decides when Quartz stops waiting for a thread and fires "now".</summary>
     public TimeSpan MisfireThreshold { get; set; } = TimeSpan.FromSeconds(10);
@@ -64,6 +70,11 @@ internal sealed class TimingOptionsValidator : IValidateOptions<TimingOptions>
         if (options.ThreadCount is < 1 or > 200)
         {
             failures.Add($"{nameof(TimingOptions.ThreadCount)} must be between 1 and 200, not {options.ThreadCount}");
+        }
+
+        if (options.ConnectionPoolSize is < 2 or > 100)
+        {
+            failures.Add($"{nameof(TimingOptions.ConnectionPoolSize)} must be between 2 and 100, not {options.ConnectionPoolSize}");
         }
 
         if (options.MaxBatchSize is < 1 or > 1000)

@@ -58,7 +58,7 @@ internal static class TimingServiceCollectionExtensions
             quartz.UseDefaultThreadPool(options.ThreadCount);
             quartz.UsePersistentStore(store =>
             {
-                store.UsePostgres(NpgsqlFactory.Instance, connectionString);
+                store.UsePostgres(NpgsqlFactory.Instance, PoolOfItsOwn(connectionString, options.ConnectionPoolSize));
                 store.ConfigureStore(ado =>
                 {
                     ado.TablePrefix = TablePrefix;
@@ -77,6 +77,19 @@ internal static class TimingServiceCollectionExtensions
         services.AddSingleton(new StoredTriggers(connectionString));
         services.AddSingleton<TaskTimer>();
         return services;
+    }
+
+    /// <summary>
+    /// <paramref name="connectionString"/> for a pool of Quartz's own (Npgsql keeps one per connection string) of at most
+    /// <paramref name="size"/> connections, told apart in <c>pg_stat_activity</c> by its application name.
+    /// </summary>
+    internal static string PoolOfItsOwn(string connectionString, int size)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.ApplicationName = string.IsNullOrEmpty(builder.ApplicationName) ? $"{SchedulerName} timing" : $"{builder.ApplicationName} timing";
+        builder.MaxPoolSize = size;
+        builder.MinPoolSize = Math.Min(builder.MinPoolSize, size);
+        return builder.ConnectionString;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Djag.Bench.Infrastructure;
 using Djag.Bench.Reporting;
 using Djag.Persistence.Schedules;
@@ -10,29 +11,42 @@ namespace Djag.Bench.Scenarios;
 /// </summary>
 internal static class HopScenario
 {
+    /// <summary>
+    /// The chain is run this many times and its hops pooled: the 99 hops of one run make its 99th percentile its maximum,
+    /// a single sample.
+    /// </summary>
+    private const int ChainRuns = 3;
+
     public static async Task RunAsync(BenchContext bench, DjagCluster cluster, HangfireSide? hangfire, CancellationToken ct)
     {
         var report = bench.Report;
         var length = bench.Options.ChainLength;
-        using (bench.Cpu($"hop chain {length}", cluster))
+        var pairs = new List<(int Run, RunRow Dependee, RunRow Depender)>();
+        using (bench.Cpu($"hop chain {length} x{ChainRuns}", cluster))
         {
-            var chain = await cluster.RunTogetherAsync($"chain{length}-", (prefix, at) => new ScheduleChange
+            for (var run = 0; run < ChainRuns; run++)
             {
-                Tasks = [.. Enumerable.Range(0, length).Select(i => Schedules.Echo(Schedules.Name(prefix, i), Schedules.DailyAt(at)))],
-                Dependencies = [.. Enumerable.Range(1, length - 1).Select(i => new DependencyEdit(Schedules.Name(prefix, i), Schedules.Name(prefix, i - 1)))],
-            }, ct);
-            var runs = chain.Runs.ToDictionary(r => r.Task, StringComparer.Ordinal);
-            var pairs = Enumerable.Range(1, length - 1).Select(i => (Dependee: runs[Schedules.Name(chain.Prefix, i - 1)], Depender: runs[Schedules.Name(chain.Prefix, i)])).ToList();
-            var hops = Distribution.Of(pairs.Select(p => (p.Depender.StartedAt!.Value - p.Dependee.FinishedAt!.Value).TotalMilliseconds));
-            var beatShare = Distribution.Of(pairs.Select(p => (p.Depender.DispatchedAt!.Value - p.Dependee.FinishedAt!.Value).TotalMilliseconds));
-            report.Add($"hop.chain{length}", hops, "ms", p50: Target.Max(5), p99: Target.Max(25));
-            report.Add($"hop.chain{length}.to_dispatch.p50", beatShare.P50, "ms", note: "dependee finished_at → depender dispatched_at (report + beat); the rest is worker pickup");
-            var pickup = Distribution.Of(pairs.Select(p => (p.Depender.StartedAt!.Value - p.Depender.DispatchedAt!.Value).TotalMilliseconds));
-            report.Add($"hop.chain{length}.pickup", pickup, "ms", note: "depender dispatched_at → started_at (publish, worker pickup, claim)");
-            if (report.Value(FloorScenario.Sum) is { } floor and > 0)
-            {
-                report.Add($"hop.chain{length}.p50_x_floor", hops.P50 / floor, "x", note: $"floor {floor:0.###} ms");
+                var chain = await cluster.RunTogetherAsync($"chain{length}x{run}-", (prefix, at) => new ScheduleChange
+                {
+                    Tasks = [.. Enumerable.Range(0, length).Select(i => Schedules.Echo(Schedules.Name(prefix, i), Schedules.DailyAt(at)))],
+                    Dependencies = [.. Enumerable.Range(1, length - 1).Select(i => new DependencyEdit(Schedules.Name(prefix, i), Schedules.Name(prefix, i - 1)))],
+                }, ct);
+                var runs = chain.Runs.ToDictionary(r => r.Task, StringComparer.Ordinal);
+                pairs.AddRange(Enumerable.Range(1, length - 1).Select(i => (run, runs[Schedules.Name(chain.Prefix, i - 1)], runs[Schedules.Name(chain.Prefix, i)])));
             }
+        }
+
+        static double Hop((int Run, RunRow Dependee, RunRow Depender) p) => (p.Depender.StartedAt!.Value - p.Dependee.FinishedAt!.Value).TotalMilliseconds;
+        var hops = Distribution.Of(pairs.Select(Hop));
+        var maxima = string.Join(", ", pairs.GroupBy(p => p.Run).Select(g => g.Max(Hop).ToString("0.#", CultureInfo.InvariantCulture)));
+        var beatShare = Distribution.Of(pairs.Select(p => (p.Depender.DispatchedAt!.Value - p.Dependee.FinishedAt!.Value).TotalMilliseconds));
+        report.Add($"hop.chain{length}", hops, "ms", p50: Target.Max(5), p99: Target.Max(25), note: $"n={hops.Count}: {ChainRuns} runs of the chain, whose slowest hops took {maxima} ms");
+        report.Add($"hop.chain{length}.to_dispatch.p50", beatShare.P50, "ms", note: "dependee finished_at → depender dispatched_at (report + beat); the rest is worker pickup");
+        var pickup = Distribution.Of(pairs.Select(p => (p.Depender.StartedAt!.Value - p.Depender.DispatchedAt!.Value).TotalMilliseconds));
+        report.Add($"hop.chain{length}.pickup", pickup, "ms", note: "depender dispatched_at → started_at (publish, worker pickup, claim)");
+        if (report.Value(FloorScenario.Sum) is { } floor and > 0)
+        {
+            report.Add($"hop.chain{length}.p50_x_floor", hops.P50 / floor, "x", note: $"floor {floor:0.###} ms");
         }
 
         await bench.ProfileAsync($"hop chain {length}", cluster.ConnectionString, ct);

@@ -29,6 +29,9 @@ internal sealed partial class ReportApplier(
     TimeProvider time,
     ILogger<ReportApplier> logger)
 {
+    /// <summary>Quartz's cluster asks that the beats' clocks agree within a second; this is generous.</summary>
+    private static readonly Duration ClockSkewAllowance = Duration.FromSeconds(5);
+
     public Task ApplyAsync(RunReport report, CancellationToken ct) => ApplyAsync([report], ct);
 
     /// <summary>Applies the start reports, then the finish reports (a run's finish supersedes its start), then releases what they completed.</summary>
@@ -42,12 +45,12 @@ internal sealed partial class ReportApplier(
         }
 
         var released = await FinishAsync([.. finished.Values.Select(r => (r.RunId, FinishedBy(r)))], ct);
-        foreach (var (runId, names) in released)
+        foreach (var (runId, release) in released)
         {
-            metrics.Released(names, finished[runId]);
+            metrics.Released(release.Task, release.Dependers, finished[runId]);
         }
 
-        evaluations.Release(released.Values.SelectMany(names => names).Distinct(StringComparer.Ordinal));
+        evaluations.Release(released.Values.SelectMany(release => release.ToEvaluate).Distinct(StringComparer.Ordinal));
     }
 
     /// <summary>Declares a run lost: its worker stopped heartbeating past the lease. A lost run releases its running count but resolves no dependency.</summary>
@@ -60,10 +63,10 @@ internal sealed partial class ReportApplier(
             run.FinishedAt = Now();
             return null;
         })], ct);
-        if (released.TryGetValue(runId, out var names))
+        if (released.TryGetValue(runId, out var release))
         {
             LogLost(logger, runId, why);
-            evaluations.Release(names);
+            evaluations.Release(release.ToEvaluate);
         }
     }
 
@@ -107,9 +110,9 @@ internal sealed partial class ReportApplier(
     /// <summary>
     /// Moves each open run to finished with what its function sets, and books it on its task: a completion
     /// when the function returns an outcome, else (lost) only the running count. Returns, per run that was
-    /// open, the tasks to re-evaluate: its own (a freed max_running slot, a self future-dependency), then its dependers.
+    /// open, what it releases.
     /// </summary>
-    private async Task<Dictionary<long, IReadOnlyList<string>>> FinishAsync(IReadOnlyList<(long RunId, Func<Run, RunOutcome?> Finish)> finishes, CancellationToken ct)
+    private async Task<Dictionary<long, ReleasedTasks>> FinishAsync(IReadOnlyList<(long RunId, Func<Run, RunOutcome?> Finish)> finishes, CancellationToken ct)
     {
         if (finishes.Count == 0)
         {
@@ -133,7 +136,7 @@ internal sealed partial class ReportApplier(
 
         var taskIds = runs.Select(r => r.TaskId).Distinct().ToArray();
         var (marks, dependers) = await LockTasksAsync(db, taskIds, runs.Count, ct);
-        var tasks = await db.PeriodicTasks.AsNoTracking().Where(t => taskIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, ct);
+        var tasks = await db.PeriodicTasks.AsNoTracking().Include(t => t.Crontab).Where(t => taskIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, ct);
         var finish = finishes.ToDictionary(f => f.RunId, f => f.Finish);
         var now = Now();
         var startUnseen = new HashSet<long>();
@@ -170,8 +173,18 @@ internal sealed partial class ReportApplier(
             metrics.Finished(tasks[run.TaskId], run, startUnseen.Contains(run.Id));
         }
 
-        return runs.ToDictionary(r => r.Id, r => (IReadOnlyList<string>)[tasks[r.TaskId].Name, .. dependers[r.TaskId]]);
+        var due = tasks.Values.Where(t => HasDueEvent(t, now)).Select(t => t.Id).ToHashSet();
+        return runs.ToDictionary(r => r.Id, r => new ReleasedTasks(tasks[r.TaskId].Name, due.Contains(r.TaskId), [.. dependers[r.TaskId]]));
     }
+
+    /// <summary>
+    /// Whether an event of the task is due, so that the finish (a freed max_running slot, a self future-dependency) may
+    /// let it start. Due by another beat's clock counts too: the beats' clocks may differ by up to
+    /// <see cref="ClockSkewAllowance"/>. A crontab that does not parse is left to the evaluation to report.
+    /// </summary>
+    private static bool HasDueEvent(PeriodicTask task, Instant now) =>
+        task.Crontab.TryToSchedule() is not { } schedule
+        || TaskEvaluator.HasDueEvent(task.ToDefinition(schedule), task.State.ToCore(), now + ClockSkewAllowance);
 
     /// <summary>
     /// Locks the tasks (loaded after this, see <see cref="DjagDbContext.LockTasksCommand(long[])"/>), draws
@@ -218,4 +231,13 @@ internal sealed partial class ReportApplier(
 
     [LoggerMessage(EventId = BeatEventIds.StaleReport, Level = LogLevel.Debug, Message = "Ignored a report on run {RunId}, which is already {State}")]
     private static partial void LogStale(ILogger logger, long runId, string state);
+}
+
+/// <summary>
+/// What a finished run lets be evaluated: its dependers, and its own task only when an event of it is due (otherwise
+/// the evaluation could only find nothing due, and a burst of finishes would cost a burst of such evaluations).
+/// </summary>
+internal sealed record ReleasedTasks(string Task, bool TaskHasDueEvent, IReadOnlyList<string> Dependers)
+{
+    public IEnumerable<string> ToEvaluate => TaskHasDueEvent ? [Task, .. Dependers] : Dependers;
 }

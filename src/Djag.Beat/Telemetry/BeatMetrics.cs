@@ -135,18 +135,18 @@ internal sealed class BeatMetrics
     }
 
     /// <summary>
-    /// Notes the dependers a finish report released (<paramref name="released"/>: the finished task, then its
-    /// dependers), so that the dispatch their next evaluation makes is measured as a hop from the report's finish.
+    /// Notes the dependers a finish report of <paramref name="dependee"/> released, so that the dispatch their next
+    /// evaluation makes is measured as a hop from the report's finish.
     /// </summary>
-    public void Released(IReadOnlyList<string>? released, RunReport report)
+    public void Released(string dependee, IReadOnlyList<string> dependers, RunReport report)
     {
-        if (!_hop.Enabled || released is not [var dependee, _, ..] || report.FinishedAt is not { } finishedAt)
+        if (!_hop.Enabled || dependers.Count == 0 || report.FinishedAt is not { } finishedAt)
         {
             return;
         }
 
         var release = new Release(dependee, Instant.FromDateTimeOffset(finishedAt));
-        foreach (var depender in released.Skip(1))
+        foreach (var depender in dependers)
         {
             _released[depender] = release;
         }

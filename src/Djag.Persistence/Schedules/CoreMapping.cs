@@ -9,6 +9,10 @@ public static class CoreMapping
     public static CronSchedule ToSchedule(this Crontab crontab) =>
         CronSchedule.Create(CrontabSpec.From(crontab).Fields, crontab.Timezone);
 
+    /// <summary>The crontab's schedule, or null when it does not parse (a row edited behind the write path's back).</summary>
+    public static CronSchedule? TryToSchedule(this Crontab crontab) =>
+        CronSchedule.TryCreate(CrontabSpec.From(crontab).Fields, crontab.Timezone, out var schedule, out _) ? schedule : null;
+
     public static MisfirePolicy Misfire(this PeriodicTask task) =>
         task.SkipMisfire ? MisfirePolicy.Skip : task.CoalesceMisfire ? MisfirePolicy.Coalesce : MisfirePolicy.RunAll;
 

@@ -36,6 +36,13 @@ public static class TaskEvaluator
     public static Instant? NextEvent(TaskDefinition task, TaskState state) => task.Schedule.NextAfter(PointerOf(task, state));
 
     /// <summary>
+    /// Whether an event past the task's pointer falls at or before <paramref name="by"/>. When none does,
+    /// <see cref="Evaluate"/> up to <paramref name="by"/> is <see cref="TaskDecision.NotDue"/> with nothing skipped or
+    /// coalesced, whatever the task's dependencies and running count: nothing waits for a slot or a completion.
+    /// </summary>
+    public static bool HasDueEvent(TaskDefinition task, TaskState state, Instant by) => NextEvent(task, state) is { } next && next <= by;
+
+    /// <summary>
     /// Decides what the task does at <paramref name="now"/>: misfire walk (section 3), then dependencies
     /// (section 4) and max_running for the event that is due.
     /// </summary>

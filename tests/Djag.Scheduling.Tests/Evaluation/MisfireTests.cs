@@ -172,6 +172,37 @@ public sealed class MisfireTests
         Assert.Equal(At(12, 10), TaskEvaluator.NextEvent(task, Fresh with { LastCron = At(12, 9) }));
     }
 
+    [Theory]
+    [InlineData(MisfirePolicy.Skip)]
+    [InlineData(MisfirePolicy.Coalesce)]
+    [InlineData(MisfirePolicy.RunAll)]
+    public void Without_a_due_event_nothing_waits_for_a_slot_or_a_completion(MisfirePolicy policy)
+    {
+        // 12:01 dispatched and still running, max_running 1 and a self future-dependency: both hold the next event.
+        var task = Task("t", misfire: policy, graceSeconds: 30, maxRunning: 1);
+        var running = TaskBookkeeping.OnDispatch(Fresh, At(12, 1), At(12, 1), 1);
+        DependencyEdge[] self = [new("t", "t", FutureDepends: true)];
+        foreach (var now in new[] { At(12, 1), At(12, 1, 59), At(12, 2), At(12, 3, 40) })
+        {
+            var due = TaskEvaluator.HasDueEvent(task, running, now);
+            var decision = TaskEvaluator.Evaluate(task, running, self, NoDependees, now);
+
+            Assert.Equal(now >= At(12, 2), due);
+            if (!due)
+            {
+                Assert.IsType<TaskDecision.NotDue>(decision);
+                Assert.Empty(decision.Skipped);
+                Assert.Empty(decision.Coalesced);
+            }
+            else
+            {
+                Assert.True(decision is not TaskDecision.NotDue || decision.Skipped.Count + decision.Coalesced.Count > 0, $"{decision} at {now}");
+            }
+        }
+
+        Assert.False(TaskEvaluator.HasDueEvent(Task("yearly", cron: "0 12 1 1 *"), Fresh with { CronPointer = At(12, 0) }, At(23, 0)));
+    }
+
     [Fact]
     public void Skip_applies_at_the_moment_of_dispatch_when_an_event_waited_past_grace()
     {

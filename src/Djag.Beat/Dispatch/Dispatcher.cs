@@ -54,6 +54,7 @@ internal sealed partial class Dispatcher(
             var decisions = tasks.Select(t => (Task: t, Decision: inputs[t.Id].Evaluate(t, now))).ToList();
             var runs = new Run?[decisions.Count];
             var inserts = new List<Run>();
+            var changed = new List<PeriodicTask>();
             var next = 0;
             for (var i = 0; i < decisions.Count; i++)
             {
@@ -67,10 +68,17 @@ internal sealed partial class Dispatcher(
                     inserts.Add(runs[i]!);
                 }
 
-                task.State.Assign(TaskBookkeeping.Apply(task.State.ToCore(), decision, now, mark));
+                var before = task.State.ToCore();
+                var after = TaskBookkeeping.Apply(before, decision, now, mark);
+                if (after != before)
+                {
+                    task.State.Assign(after);
+                    changed.Add(task);
+                }
             }
 
-            await db.WriteSchedulerStateAsync(tasks, [], inserts, ct);
+            // A task still waiting (a fan-in released by each of its dependees' finishes) is locked and decided, not rewritten.
+            await db.WriteSchedulerStateAsync(changed, [], inserts, ct);
             await transaction.CommitAsync(ct);
             for (var i = 0; i < decisions.Count; i++)
             {

@@ -78,30 +78,19 @@ internal sealed partial class ReportApplier(
         }
 
         await using var db = await factory.CreateDbContextAsync(ct);
-        await using var batch = await db.CreateBatchAsync(ct);
-
-        // Returns what the started metric needs, so applying a start costs one statement per batch, measured or not.
-        batch.BatchCommands.Add(new("""
-            UPDATE djag.runs AS r SET state = $4, worker = u.worker, started_at = u.started_at
-            FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS u(id, worker, started_at), djag.periodic_tasks AS t
-            WHERE r.id = u.id AND r.state = $5 AND t.id = r.task_id
-            RETURNING r.id, r.worker, t.name, r.cron, r.attempt, r.started_at
-            """)
+        var ids = reports.Select(r => r.RunId).ToArray();
+        var workers = reports.Select(r => r.Worker).ToArray();
+        var starts = reports.Select(r => Instant.FromDateTimeOffset(r.StartedAt)).ToArray();
+        var updated = (await db.Database.SqlQuery<long>($"""
+            UPDATE djag.runs AS r SET state = {RunStates.Running}, worker = u.worker, started_at = u.started_at
+            FROM unnest({ids}, {workers}, {starts}) AS u(id, worker, started_at)
+            WHERE r.id = u.id AND r.state = {RunStates.Dispatched}
+            RETURNING r.id AS "Value"
+            """).ToListAsync(ct)).ToHashSet();
+        foreach (var report in reports.Where(r => updated.Contains(r.RunId)))
         {
-            Parameters =
-            {
-                new() { Value = reports.Select(r => r.RunId).ToArray() },
-                new() { Value = reports.Select(r => r.Worker).ToArray() },
-                new() { Value = reports.Select(r => Instant.FromDateTimeOffset(r.StartedAt)).ToArray() },
-                new() { Value = RunStates.Running },
-                new() { Value = RunStates.Dispatched },
-            },
-        });
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            LogStarted(logger, reader.GetInt64(0), reader.GetString(1));
-            metrics.Started(reader.GetString(2), reader.GetFieldValue<Instant>(3), reader.GetInt32(4), reader.GetFieldValue<Instant>(5));
+            LogStarted(logger, report.RunId, report.Worker);
+            await metrics.StartedAsync(db, report, ct);
         }
     }
 

@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Djag.Contracts;
+using Djag.Persistence;
 using Djag.Persistence.Runs;
 using Djag.Persistence.Schedules;
 using Djag.Scheduling;
+using Microsoft.EntityFrameworkCore;
 using NodaTime;
 
 namespace Djag.Beat.Telemetry;
@@ -92,6 +94,23 @@ internal sealed class BeatMetrics
         }
     }
 
+    /// <summary>Records a start report the beat applied; reads the run's task and cron only when someone listens.</summary>
+    public async Task StartedAsync(DjagDbContext db, RunReport report, CancellationToken ct)
+    {
+        if (!_started.Enabled && !_lateness.Enabled)
+        {
+            return;
+        }
+
+        var run = await db.Runs.AsNoTracking().Where(r => r.Id == report.RunId)
+            .Join(db.PeriodicTasks, r => r.TaskId, t => t.Id, (r, t) => new { t.Name, r.Cron, r.Attempt })
+            .SingleOrDefaultAsync(ct);
+        if (run is not null)
+        {
+            Started(run.Name, run.Cron, run.Attempt, Instant.FromDateTimeOffset(report.StartedAt));
+        }
+    }
+
     /// <summary>
     /// Records a run that became final: finished with an outcome, or lost. <paramref name="startUnseen"/>: its
     /// start report never reached the beat (the finish replaced it in the bucket first), so it is counted started here.
@@ -106,8 +125,7 @@ internal sealed class BeatMetrics
         _finished.Add(1, new("task", task.Name), new("outcome", run.Outcome));
     }
 
-    /// <summary>Records a run whose start report the beat applied.</summary>
-    public void Started(string task, Instant cron, int attempt, Instant startedAt)
+    private void Started(string task, Instant cron, int attempt, Instant startedAt)
     {
         _started.Add(1, new KeyValuePair<string, object?>("task", task));
         if (attempt == 1)

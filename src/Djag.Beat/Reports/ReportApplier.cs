@@ -87,11 +87,13 @@ internal sealed partial class ReportApplier(
             WHERE r.id = u.id AND r.state = {RunStates.Dispatched}
             RETURNING r.id AS "Value"
             """).ToListAsync(ct)).ToHashSet();
-        foreach (var report in reports.Where(r => updated.Contains(r.RunId)))
+        var started = reports.Where(r => updated.Contains(r.RunId)).ToList();
+        foreach (var report in started)
         {
             LogStarted(logger, report.RunId, report.Worker);
-            await metrics.StartedAsync(db, report, ct);
         }
+
+        await metrics.StartedAsync(db, started, ct);
     }
 
     private Func<Run, RunOutcome?> FinishedBy(RunReport report) => run =>

@@ -94,20 +94,24 @@ internal sealed class BeatMetrics
         }
     }
 
-    /// <summary>Records a start report the beat applied; reads the run's task and cron only when someone listens.</summary>
-    public async Task StartedAsync(DjagDbContext db, RunReport report, CancellationToken ct)
+    /// <summary>Records the start reports the beat applied; reads their runs' tasks and crons, in one query, only when someone listens.</summary>
+    public async Task StartedAsync(DjagDbContext db, IReadOnlyList<RunReport> reports, CancellationToken ct)
     {
-        if (!_started.Enabled && !_lateness.Enabled)
+        if (reports.Count == 0 || (!_started.Enabled && !_lateness.Enabled))
         {
             return;
         }
 
-        var run = await db.Runs.AsNoTracking().Where(r => r.Id == report.RunId)
-            .Join(db.PeriodicTasks, r => r.TaskId, t => t.Id, (r, t) => new { t.Name, r.Cron, r.Attempt })
-            .SingleOrDefaultAsync(ct);
-        if (run is not null)
+        var ids = reports.Select(r => r.RunId).ToArray();
+        var runs = await db.Runs.AsNoTracking().Where(r => ids.Contains(r.Id))
+            .Join(db.PeriodicTasks, r => r.TaskId, t => t.Id, (r, t) => new { r.Id, t.Name, r.Cron, r.Attempt })
+            .ToDictionaryAsync(r => r.Id, ct);
+        foreach (var report in reports)
         {
-            Started(run.Name, run.Cron, run.Attempt, Instant.FromDateTimeOffset(report.StartedAt));
+            if (runs.TryGetValue(report.RunId, out var run))
+            {
+                Started(run.Name, run.Cron, run.Attempt, Instant.FromDateTimeOffset(report.StartedAt));
+            }
         }
     }
 

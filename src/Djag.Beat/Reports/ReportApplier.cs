@@ -13,8 +13,8 @@ namespace Djag.Beat.Reports;
 
 /// <summary>
 /// Applies workers' reports to their runs and the tasks' counters (semantics.md section 5), a batch in one
-/// transaction, then requests evaluations of the tasks and their dependers (<see cref="Evaluations.Release"/>)
-/// and returns while they run. A report is applied at most once:
+/// transaction, then requests evaluations of the tasks' dependers, and of a task itself when an event of it is due
+/// (<see cref="Evaluations.Release"/>), and returns while they run. A report is applied at most once:
 /// the run's row lock and state decide, so two beats watching the same bucket, a replayed report or a
 /// late report from a worker whose run was declared lost change nothing.
 /// </summary>

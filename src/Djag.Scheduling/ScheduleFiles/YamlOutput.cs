@@ -70,7 +70,10 @@ internal static class YamlOutput
     {
         var readsAsString = YamlInput.PlainScalar(value) is JsonValue v && v.GetValueKind() == JsonValueKind.String
             && !Yaml11Booleans.Contains(value, StringComparer.OrdinalIgnoreCase);
-        var style = !readsAsString ? ScalarStyle.DoubleQuoted
+
+        // YamlDotNet writes a leading tab plainly ("name: \tx"), which reads back as "x": edge whitespace is quoted.
+        var edgeSpace = value.Length > 0 && (char.IsWhiteSpace(value[0]) || char.IsWhiteSpace(value[^1]));
+        var style = !readsAsString || edgeSpace ? ScalarStyle.DoubleQuoted
             : value.Contains('\n', StringComparison.Ordinal) ? ScalarStyle.Literal
             : ScalarStyle.Any;
         emitter.Emit(new Scalar(AnchorName.Empty, TagName.Empty, value, style, isPlainImplicit: true, isQuotedImplicit: true));

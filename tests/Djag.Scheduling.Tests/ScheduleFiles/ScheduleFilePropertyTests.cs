@@ -93,6 +93,22 @@ public sealed class ScheduleFilePropertyTests
     private static string Relative(string path) =>
         path.StartsWith("tasks[0].", StringComparison.Ordinal) ? path["tasks[0].".Length..] : path == "tasks[0]" ? "" : path;
 
+    [Theory]
+    [InlineData("\tlead")]
+    [InlineData("trail\t")]
+    [InlineData(" lead")]
+    [InlineData("trail ")]
+    [InlineData("\u00A0nbsp")]
+    [InlineData("two\nlines ")]
+    public void Strings_with_whitespace_at_an_edge_survive_yaml_output_verbatim(string value)
+    {
+        var text = Yaml(new JsonObject { ["name"] = value });
+
+        var read = YamlInput.Read(text, []);
+
+        Assert.Equal(value, read?.GetProperty("name").GetString());
+    }
+
     [Fact]
     public void Property_random_bytes_and_damaged_files_never_throw()
     {

@@ -37,7 +37,7 @@ internal sealed class BenchContext(BenchOptions options, Servers servers, Report
         private readonly string _label;
         private readonly DjagCluster? _cluster;
         private readonly Stopwatch _wall = Stopwatch.StartNew();
-        private readonly (double Beats, double Workers) _cluster0;
+        private readonly (double Beats, double Workers, double Nats) _cluster0;
         private readonly double _postgres0;
         private readonly double _self0;
 
@@ -55,7 +55,7 @@ internal sealed class BenchContext(BenchOptions options, Servers servers, Report
         {
             var cluster = _cluster?.CpuSeconds() ?? default;
             Log.Cpu(_bench.Logger, _label, _wall.Elapsed.TotalSeconds, cluster.Beats - _cluster0.Beats, cluster.Workers - _cluster0.Workers,
-                _bench.Servers.CpuSeconds() - _postgres0, Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - _self0);
+                cluster.Nats - _cluster0.Nats, _bench.Servers.CpuSeconds() - _postgres0, Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - _self0);
         }
     }
 }

@@ -23,8 +23,8 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Prefix}*: the beat did not have all {Count} triggers in place {Ahead:0} s after the write; trying again further ahead")]
     public static partial void SetupTooLate(ILogger logger, string prefix, int count, double ahead);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Label}: CPU s over {Wall:0.0} s wall: beat {Beat:0.0}, workers {Workers:0.0}, postgres {Postgres:0.0}, bench {Bench:0.0}")]
-    public static partial void Cpu(ILogger logger, string label, double wall, double beat, double workers, double postgres, double bench);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Label}: CPU s over {Wall:0.0} s wall: beat {Beat:0.0}, workers {Workers:0.0}, nats {Nats:0.0}, postgres {Postgres:0.0}, bench {Bench:0.0}")]
+    public static partial void Cpu(ILogger logger, string label, double wall, double beat, double workers, double nats, double postgres, double bench);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Label}: top statement {Calls} calls, {TotalMs:0} ms total, {MeanMs:0.000} ms mean: {Query}")]
     public static partial void Statement(ILogger logger, string label, long calls, double totalMs, double meanMs, string query);

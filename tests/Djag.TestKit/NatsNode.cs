@@ -43,6 +43,9 @@ internal sealed class NatsNode : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The running server's process id, or null when it is stopped.</summary>
+    public int? Pid => IsRunning ? _process!.Id : null;
+
     private string PidFile => Path.Combine(Root, PidFileName);
 
     /// <summary>

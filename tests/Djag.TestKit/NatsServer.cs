@@ -23,6 +23,9 @@ public sealed class NatsServer : IAsyncDisposable
 
     public string LogFile => _node.LogFile;
 
+    /// <summary>The running server's process id, or null when it is stopped.</summary>
+    public int? Pid => _node.Pid;
+
     public static async Task<NatsServer> StartAsync(CancellationToken cancellationToken = default)
     {
         var port = ProcessRunner.FreeLoopbackPort();

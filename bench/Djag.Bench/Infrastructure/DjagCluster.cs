@@ -152,6 +152,11 @@ internal sealed class DjagCluster : IAsyncDisposable
             "SELECT count(*) FROM qrtz_triggers WHERE sched_name = 'djag-beat' AND trigger_group = 'djag' AND starts_with(trigger_name, @p) AND next_fire_time >= @t",
             ct, ("p", prefix), ("t", at.UtcTicks));
 
+    public Task<long> DispatchedAsync(string prefix, CancellationToken ct) =>
+        CountAsync(
+            "SELECT count(*) FROM djag.runs r JOIN djag.periodic_tasks t ON t.id = r.task_id WHERE starts_with(t.name, @p) AND r.dispatched_at IS NOT NULL",
+            ct, ("p", prefix));
+
     public Task<long> FinishedAsync(string prefix, CancellationToken ct) =>
         CountAsync(
             "SELECT count(*) FROM djag.runs r JOIN djag.periodic_tasks t ON t.id = r.task_id WHERE starts_with(t.name, @p) AND r.state = 'finished'",
@@ -184,11 +189,14 @@ internal sealed class DjagCluster : IAsyncDisposable
 
     /// <summary>
     /// Applies the tasks <paramref name="build"/> makes, all on a daily cron at one second chosen far enough ahead that
-    /// the beat has every trigger in place before it (else it tries once more, further ahead, under a new prefix), then
-    /// waits until every run finished. <paramref name="quietFor"/> is how long after the cron second the set's first run
-    /// may take (tasks that fire first and wait for later ones); the set's time limits count from then.
+    /// the beat has every trigger in place before it (else it tries once more, further ahead, under a new prefix), refreshes
+    /// the planner's statistics (<see cref="Servers.AnalyzeAsync"/>), then waits until every run finished. <paramref name="quietFor"/> is how long after the cron second the set's first run
+    /// may take (tasks that fire first and wait for later ones); the set's time limits count from then. With
+    /// <paramref name="workersPaused"/> the workers are stopped (SIGSTOP) from before the cron second until every run of
+    /// the set is dispatched, so the beat's fire path runs without the runs' execution and reports beside it.
     /// </summary>
-    public async Task<FiredSet> RunTogetherAsync(string prefix, Func<string, DateTimeOffset, ScheduleChange> build, CancellationToken ct, double minimumAhead = 8, TimeSpan quietFor = default)
+    public async Task<FiredSet> RunTogetherAsync(string prefix, Func<string, DateTimeOffset, ScheduleChange> build, CancellationToken ct,
+        double minimumAhead = 8, TimeSpan quietFor = default, bool workersPaused = false)
     {
         for (var attempt = 1; attempt <= 2; attempt++)
         {
@@ -228,7 +236,13 @@ internal sealed class DjagCluster : IAsyncDisposable
             // Less a few seconds that do not grow with the set (the write's commit, the beat's wake-up), so a small set
             // does not make a large one wait minutes for nothing.
             _setupPerTask = Math.Max(0.001, (setup.Elapsed.TotalSeconds - 3) / count);
+            await Servers.AnalyzeAsync(ConnectionString, ct);
             Log.SetReady(_log, p, count, setup.Elapsed.TotalSeconds, (at - TimeProvider.System.GetUtcNow()).TotalSeconds);
+            if (workersPaused)
+            {
+                await DispatchWithWorkersPausedAsync(p, count, at, ct);
+            }
+
             await WaitForRunsAsync(p, count, at + quietFor, ct);
             return new FiredSet(p, at, await RunsAsync(p, ct), setup.Elapsed);
         }
@@ -247,6 +261,41 @@ internal sealed class DjagCluster : IAsyncDisposable
             Dependencies = [.. Enumerable.Range(1, 9).Select(i => new DependencyEdit(Schedules.Name(prefix, i), Schedules.Name(prefix, i - 1)))],
         }, ct, minimumAhead: 20);
 
+    /// <remarks>
+    /// The pause starts a second before the cron second and is over long before <c>Beat:RunLease</c> (30 s), after which
+    /// the beat would publish the runs no worker took again.
+    /// </remarks>
+    private async Task DispatchWithWorkersPausedAsync(string prefix, int count, DateTimeOffset at, CancellationToken ct)
+    {
+        await DelayUntilAsync(at - TimeSpan.FromSeconds(1), ct);
+        foreach (var worker in _workers)
+        {
+            worker.Freeze();
+        }
+
+        try
+        {
+            var timeout = at + TimeSpan.FromSeconds(60 + (count * 0.05));
+            await DelayUntilAsync(at, ct);
+            while (await DispatchedAsync(prefix, ct) < count)
+            {
+                if (TimeProvider.System.GetUtcNow() > timeout)
+                {
+                    throw new TimeoutException($"{prefix}*: the beat did not dispatch all {count} runs with the workers paused");
+                }
+
+                await Task.Delay(PollEvery(count), ct);
+            }
+        }
+        finally
+        {
+            foreach (var worker in _workers)
+            {
+                worker.Thaw();
+            }
+        }
+    }
+
     /// <summary>Waits until <paramref name="count"/> runs of the set finished; a set that stalls fails with what the ledger holds.</summary>
     /// <remarks>
     /// The figures come from the runs' own timestamps, so this only decides when the set is over. It does not ask before
@@ -256,11 +305,7 @@ internal sealed class DjagCluster : IAsyncDisposable
     public async Task WaitForRunsAsync(string prefix, int count, DateTimeOffset at, CancellationToken ct)
     {
         var timeout = TimeSpan.FromSeconds(60 + (count * 0.05));
-        var pollEvery = TimeSpan.FromMilliseconds(Math.Clamp(count / 10, 250, 1_000));
-        if (at - TimeProvider.System.GetUtcNow() is { Ticks: > 0 } untilFired)
-        {
-            await Task.Delay(untilFired, ct);
-        }
+        await DelayUntilAsync(at, ct);
 
         var last = -1L;
         var stalled = Stopwatch.StartNew();
@@ -285,7 +330,7 @@ internal sealed class DjagCluster : IAsyncDisposable
                     $"{prefix}*: {finished} of {count} runs finished ({string.Join(", ", states)}); beat output:\n{string.Join('\n', _beats.Select(b => b.OutputTail()))}");
             }
 
-            await Task.Delay(pollEvery, ct);
+            await Task.Delay(PollEvery(count), ct);
         }
     }
 
@@ -319,8 +364,15 @@ internal sealed class DjagCluster : IAsyncDisposable
     }
 
     /// <summary>CPU seconds so far of the beats and of the workers (processes still running).</summary>
-    public (double Beats, double Workers) CpuSeconds() =>
-        (_beats.Sum(b => b.Sample()?.CpuSeconds ?? 0), _workers.Sum(w => w.Sample()?.CpuSeconds ?? 0));
+    public (double Beats, double Workers, double Nats) CpuSeconds() =>
+        (_beats.Sum(b => b.Sample()?.CpuSeconds ?? 0), _workers.Sum(w => w.Sample()?.CpuSeconds ?? 0),
+            Nats.Pid is { } nats ? ProcStats.Read(nats)?.CpuSeconds ?? 0 : 0);
+
+    /// <summary>How often a set of <paramref name="count"/> runs is asked about: four times a second, once a second for 10,000.</summary>
+    private static TimeSpan PollEvery(int count) => TimeSpan.FromMilliseconds(Math.Clamp(count / 10, 250, 1_000));
+
+    private static Task DelayUntilAsync(DateTimeOffset when, CancellationToken ct) =>
+        when - TimeProvider.System.GetUtcNow() is { Ticks: > 0 } wait ? Task.Delay(wait, ct) : Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {

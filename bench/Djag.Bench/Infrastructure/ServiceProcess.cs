@@ -137,6 +137,11 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGSTOP: the process keeps its connections but runs no instruction until <see cref="Thaw"/>.</summary>
+    public void Freeze() => Native.Signal(Pid, Native.SigStop);
+
+    public void Thaw() => Native.Signal(Pid, Native.SigCont);
+
     /// <summary>SIGTERM, as systemd stops a service; SIGKILL when it has not exited after <paramref name="grace"/>.</summary>
     public async Task StopAsync(TimeSpan grace)
     {

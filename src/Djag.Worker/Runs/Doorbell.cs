@@ -109,7 +109,9 @@ internal sealed partial class Doorbell : IDisposable
         _unsubscribe.Dispose();
     }
 
-    private bool TakeRings(bool[] rang)
+    /// <summary>Marks in <paramref name="rang"/> the consumers whose bell rang since the last wait or take, without waiting.</summary>
+    /// <returns>whether any rang</returns>
+    public bool TakeRings(bool[] rang)
     {
         var any = false;
         for (var consumer = 0; consumer < _rang.Length; consumer++)

@@ -99,10 +99,13 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
         var doorbell = _doorbell!;
         var failures = 0;
 
-        // What the next round asks: every consumer, or only those whose bell rang (rang), again if they had nothing.
+        // What the next round asks: every consumer, or only those marked in rang: those whose bell rang (again if they
+        // had nothing), and after a round that took runs, those that may have more (see TakeRoundAsync).
         var everyConsumer = true;
         var rang = new bool[_consumerCount];
+        var mayHaveMore = new bool[_consumerCount];
         var rechecks = 0;
+        var lastFullRound = time.GetTimestamp();
         while (!stop.IsCancellationRequested)
         {
             try
@@ -115,7 +118,12 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
                 // Wait for a free slot without holding it: the round takes as many as are free then.
                 await _slots.WaitAsync(stop);
                 _slots.Release();
-                var taken = await TakeRoundAsync(everyConsumer ? null : rang, stop);
+                if (everyConsumer)
+                {
+                    lastFullRound = time.GetTimestamp();
+                }
+
+                var taken = await TakeRoundAsync(everyConsumer ? null : rang, mayHaveMore, stop);
                 if (failures > 0)
                 {
                     LogFetchRestored(logger);
@@ -124,8 +132,14 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
 
                 if (taken > 0)
                 {
-                    // There may be more, in any consumer.
-                    everyConsumer = true;
+                    // The next round asks those that may have more and those whose bell rang meanwhile, not every
+                    // consumer: in a burst on one band, that saves a fetch of each other band per round. What a consumer
+                    // that had nothing gains without a ring (a run that comes back, or one its ring ran ahead of, see
+                    // LateRunRechecks) is found by a round of every consumer once a poll interval, busy or not.
+                    Array.Copy(mayHaveMore, rang, mayHaveMore.Length);
+                    doorbell.TakeRings(rang);
+                    everyConsumer = time.GetElapsedTime(lastFullRound) >= _options.IdlePollInterval;
+                    rechecks = 0;
                 }
                 else if (everyConsumer || rechecks == LateRunRechecks.Length)
                 {
@@ -165,9 +179,16 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
     /// <summary>
     /// One pass over the consumers (or those marked in <paramref name="only"/>), highest band first, taking no more
     /// than the free slots; queues of one band take turns being asked first, so a busy queue does not starve another.
+    /// <paramref name="mayHaveMore"/> marks the consumers that gave runs and those the round was to ask but did not reach
+    /// because the slots ran out.
     /// </summary>
-    private async Task<int> TakeRoundAsync(bool[]? only, CancellationToken stop)
+    private async Task<int> TakeRoundAsync(bool[]? only, bool[] mayHaveMore, CancellationToken stop)
     {
+        for (var consumer = 0; consumer < mayHaveMore.Length; consumer++)
+        {
+            mayHaveMore[consumer] = only is null || only[consumer];
+        }
+
         var queues = _options.QueueList.Count;
         var first = _firstQueue = (_firstQueue + 1) % queues;
         var taken = 0;
@@ -187,7 +208,9 @@ internal sealed partial class RunConsumer(WorkerNats nats, RunExecutor executor,
                     return taken;
                 }
 
-                taken += await TakeAsync(_consumers[consumer], free, stop);
+                var took = await TakeAsync(_consumers[consumer], free, stop);
+                mayHaveMore[consumer] = took > 0;
+                taken += took;
             }
         }
 

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using Djag.Contracts;
 using Djag.Worker.Nats;
 using Microsoft.Extensions.DependencyInjection;
 using NATS.Client.Core;
@@ -59,5 +61,50 @@ public sealed class PickupTests
             await beat.WaitForStartedAsync(id, Prompt);
             await beat.WaitForFinishedAsync(id, Wait);
         }
+    }
+
+    [Fact]
+    public async Task A_burst_on_one_band_does_not_ask_the_other_bands_for_each_round()
+    {
+        await using var beat = await FakeBeat.StartAsync();
+
+        // Each fetch is a request on $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>, which any core subscriber sees too.
+        var fetches = new ConcurrentDictionary<string, int>();
+        var ct = TestContext.Current.CancellationToken;
+        await using var requests = await beat.Connection.SubscribeCoreAsync<byte[]>("$JS.API.CONSUMER.MSG.NEXT.>", cancellationToken: ct);
+        var counting = Task.Run(async () =>
+        {
+            await foreach (var request in requests.Msgs.ReadAllAsync(ct))
+            {
+                fetches.AddOrUpdate(request.Subject[(request.Subject.LastIndexOf('.') + 1)..], 1, (_, n) => n + 1);
+            }
+        }, ct);
+        await beat.Connection.PingAsync(ct);
+
+        await using var worker = await InProcessWorker.StartAsync(beat.Url, configure: PollOncePerMinute);
+        const int Runs = 200;
+        for (var id = 1; id <= Runs; id++)
+        {
+            await beat.PublishAsync(FakeBeat.Run(id, "djag.echo"));
+        }
+
+        await FakeBeat.WaitUntilAsync(() => beat.Reports.Values.Count(r => r.State == RunReportStates.Finished) == Runs, Wait, $"all {Runs} runs to finish");
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"fetches: {Describe(fetches)}");
+
+        // Band 0 is asked once per round at least (a fetch takes at most the 4 free slots). The other bands were asked in
+        // the worker's first round, and since then only when it went idle and its poll came due, which with a poll a
+        // minute does not happen here; before, every round that took runs asked all four bands.
+        Assert.True(fetches.GetValueOrDefault(DjagNames.ConsumerName("default", 0)) >= Runs / 4, $"fetches: {Describe(fetches)}");
+        for (var band = 1; band < DjagNames.PriorityBands; band++)
+        {
+            Assert.True(fetches.GetValueOrDefault(DjagNames.ConsumerName("default", band)) <= 3, $"band {band} was asked too often; fetches: {Describe(fetches)}");
+        }
+
+        await TaskOutcomeTests.AssertAckedAsync(beat);
+        Assert.False(counting.IsFaulted);
+
+        static string Describe(ConcurrentDictionary<string, int> counts) =>
+            string.Join(", ", counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value}"));
     }
 }

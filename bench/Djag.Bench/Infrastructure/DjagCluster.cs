@@ -190,8 +190,9 @@ internal sealed class DjagCluster : IAsyncDisposable
     /// <summary>
     /// Applies the tasks <paramref name="build"/> makes, all on a daily cron at one second chosen far enough ahead that
     /// the beat has every trigger in place before it (else it tries once more, further ahead, under a new prefix), refreshes
-    /// the planner's statistics (<see cref="Servers.AnalyzeAsync"/>), then waits until every run finished. <paramref name="quietFor"/> is how long after the cron second the set's first run
-    /// may take (tasks that fire first and wait for later ones); the set's time limits count from then. With
+    /// the planner's statistics (<see cref="Servers.AnalyzeAsync"/>), then waits until every run finished.
+    /// <paramref name="quietFor"/> is how long after the cron second the set's first run may take (tasks that fire first
+    /// and wait for later ones); the set's time limits count from then. With
     /// <paramref name="workersPaused"/> the workers are stopped (SIGSTOP) from before the cron second until every run of
     /// the set is dispatched, so the beat's fire path runs without the runs' execution and reports beside it.
     /// </summary>
@@ -261,6 +262,7 @@ internal sealed class DjagCluster : IAsyncDisposable
             Dependencies = [.. Enumerable.Range(1, 9).Select(i => new DependencyEdit(Schedules.Name(prefix, i), Schedules.Name(prefix, i - 1)))],
         }, ct, minimumAhead: 20);
 
+    /// <summary>Stops the workers until the beat has dispatched all <paramref name="count"/> runs of the set.</summary>
     /// <remarks>
     /// The pause starts a second before the cron second and is over long before <c>Beat:RunLease</c> (30 s), after which
     /// the beat would publish the runs no worker took again.
@@ -363,7 +365,7 @@ internal sealed class DjagCluster : IAsyncDisposable
         return text.ToString();
     }
 
-    /// <summary>CPU seconds so far of the beats and of the workers (processes still running).</summary>
+    /// <summary>CPU seconds so far of the beats, of the workers (processes still running) and of nats-server.</summary>
     public (double Beats, double Workers, double Nats) CpuSeconds() =>
         (_beats.Sum(b => b.Sample()?.CpuSeconds ?? 0), _workers.Sum(w => w.Sample()?.CpuSeconds ?? 0),
             Nats.Pid is { } nats ? ProcStats.Read(nats)?.CpuSeconds ?? 0 : 0);

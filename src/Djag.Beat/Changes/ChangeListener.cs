@@ -134,7 +134,13 @@ internal sealed partial class ChangeListener(
         await using var db = await factory.CreateDbContextAsync(ct);
         var now = Instant.FromDateTimeOffset(time.GetUtcNow());
 
-        // One statement, so one atomic step and one round trip however many actions a large change wrote.
+        // Planned for the actions there are, not with the generic plan of the prepared statement: the table is empty
+        // between changes, and a plan made for it empty joined 10,000 actions by scanning the table once per action
+        // (7.4 s, against 35 ms for a plan made for them; 3.7 and 8.5 s were seen in bench runs).
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.Database.ExecuteSqlRawAsync("SET LOCAL plan_cache_mode = force_custom_plan", ct);
+
+        // One statement, so one atomic step however many actions a large change wrote.
         var payloads = await db.Database.SqlQuery<string>($"""
             WITH taken AS (
                 SELECT id FROM djag.user_actions
@@ -148,6 +154,7 @@ internal sealed partial class ChangeListener(
                 SELECT action, payload, create_dt, {now} FROM moved ORDER BY id)
             SELECT payload::text AS "Value" FROM moved
             """).ToListAsync(ct);
+        await transaction.CommitAsync(ct);
         if (payloads.Count == 0)
         {
             return (0, []);

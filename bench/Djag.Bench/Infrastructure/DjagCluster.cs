@@ -277,7 +277,7 @@ internal sealed class DjagCluster : IAsyncDisposable
 
         try
         {
-            var timeout = at + TimeSpan.FromSeconds(60 + (count * 0.05));
+            var timeout = at + Schedules.TimeLimit(count);
             await DelayUntilAsync(at, ct);
             while (await DispatchedAsync(prefix, ct) < count)
             {
@@ -306,7 +306,7 @@ internal sealed class DjagCluster : IAsyncDisposable
     /// </remarks>
     public async Task WaitForRunsAsync(string prefix, int count, DateTimeOffset at, CancellationToken ct)
     {
-        var timeout = TimeSpan.FromSeconds(60 + (count * 0.05));
+        var timeout = Schedules.TimeLimit(count);
         await DelayUntilAsync(at, ct);
 
         var last = -1L;

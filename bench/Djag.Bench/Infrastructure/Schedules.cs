@@ -7,6 +7,9 @@ namespace Djag.Bench.Infrastructure;
 /// <summary>Builds the bench's schedules: no-op tasks (<c>djag.echo</c>) on crons that fire at a chosen second.</summary>
 internal static class Schedules
 {
+    /// <summary>How long a set of <paramref name="count"/> runs may take after its cron second before the bench gives up on it.</summary>
+    public static TimeSpan TimeLimit(int count) => TimeSpan.FromSeconds(60 + (count * 0.05));
+
     /// <summary>Fires once a day at the second of <paramref name="at"/> (UTC): once within any bench run.</summary>
     public static CrontabSpec DailyAt(DateTimeOffset at) =>
         Spec(string.Create(CultureInfo.InvariantCulture, $"{at.Second} {at.Minute} {at.Hour} * * *"));

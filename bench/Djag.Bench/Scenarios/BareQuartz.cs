@@ -89,7 +89,7 @@ internal sealed class BareQuartz : IAsyncDisposable
             await _scheduler.ScheduleJobs(jobs, ScheduleJobOptions.Replacing, ct);
             await Servers.AnalyzeAsync(ConnectionString, ct);
             var inTime = TimeProvider.System.GetUtcNow() < at - TimeSpan.FromMilliseconds(300);
-            await _recorder.WaitAsync(n, TimeSpan.FromSeconds(60 + (n * 0.05)), ct);
+            await _recorder.WaitAsync(n, Schedules.TimeLimit(n), ct);
             await _scheduler.Clear(ct);
             if (inTime || attempt == 2)
             {

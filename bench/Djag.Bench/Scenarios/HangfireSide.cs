@@ -68,7 +68,7 @@ internal sealed class HangfireSide
             perJob = Math.Max(perJob, clock.Elapsed.TotalSeconds / n);
             if (TimeProvider.System.GetUtcNow() < at - TimeSpan.FromMilliseconds(300))
             {
-                await HangfireProbe.WaitAsync(prefix, n, TimeSpan.FromSeconds(60 + (n * 0.05)), ct);
+                await HangfireProbe.WaitAsync(prefix, n, Schedules.TimeLimit(n), ct);
                 return Distribution.Of(HangfireProbe.Runs.Where(r => r.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(r => (r.Value.Start - at).TotalMilliseconds));
             }
         }

@@ -12,8 +12,11 @@ namespace Djag.Bench.Infrastructure;
 internal sealed record RunRow(string Task, DateTimeOffset Cron, int Attempt, string State, string? Outcome,
     DateTimeOffset? DispatchedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
 
-/// <summary>A set of tasks whose cron fired on one second, and their runs once all finished.</summary>
-internal sealed record FiredSet(string Prefix, DateTimeOffset At, IReadOnlyList<RunRow> Runs, TimeSpan Setup);
+/// <summary>
+/// A set of tasks whose cron fired on one second, and their runs once all finished. <see cref="BusyToLastDispatch"/> is the
+/// share of all cores' time that was busy from the cron second to the last dispatch (<see cref="BusySampler"/>).
+/// </summary>
+internal sealed record FiredSet(string Prefix, DateTimeOffset At, IReadOnlyList<RunRow> Runs, TimeSpan Setup, double BusyToLastDispatch);
 
 /// <summary>
 /// Djag on loopback as it is deployed: a database of its own migrated by <c>djag-beat migrate</c>, a nats-server of its
@@ -239,13 +242,15 @@ internal sealed class DjagCluster : IAsyncDisposable
             _setupPerTask = Math.Max(0.001, (setup.Elapsed.TotalSeconds - 3) / count);
             await Servers.AnalyzeAsync(ConnectionString, ct);
             Log.SetReady(_log, p, count, setup.Elapsed.TotalSeconds, (at - TimeProvider.System.GetUtcNow()).TotalSeconds);
+            await using var busy = new BusySampler(at);
             if (workersPaused)
             {
                 await DispatchWithWorkersPausedAsync(p, count, at, ct);
             }
 
             await WaitForRunsAsync(p, count, at + quietFor, ct);
-            return new FiredSet(p, at, await RunsAsync(p, ct), setup.Elapsed);
+            var runs = await RunsAsync(p, ct);
+            return new FiredSet(p, at, runs, setup.Elapsed, busy.ShareUntil(runs.Max(r => r.DispatchedAt!.Value)));
         }
 
         throw new InvalidOperationException($"the beat could not put {prefix}* in place in time twice; see the log");

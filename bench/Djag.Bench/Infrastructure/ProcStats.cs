@@ -64,3 +64,71 @@ internal static class ProcStats
             ? self.CpuSeconds + self.ReapedChildrenCpuSeconds + Children(root).Sum(c => Read(c) is { } s ? s.CpuSeconds + s.ReapedChildrenCpuSeconds : 0)
             : 0;
 }
+
+/// <summary>The machine's CPU ticks since boot over all cores, from the first line of /proc/stat.</summary>
+internal readonly record struct MachineTicks(long Busy, long Total)
+{
+    public static MachineTicks Read()
+    {
+        // "cpu  user nice system idle iowait irq softirq steal guest guest_nice": guest time is already in user.
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..9]
+            .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        var total = fields.Sum();
+        return new MachineTicks(total - fields[3] - fields[4], total);
+    }
+}
+
+/// <summary>
+/// Reads the machine's CPU ticks every 50 ms from an instant on, to tell what share of all cores' time a window from
+/// that instant was busy: whether the work in it was bound by CPU or by waiting.
+/// </summary>
+internal sealed class BusySampler : IAsyncDisposable
+{
+    private readonly List<(DateTimeOffset At, MachineTicks Ticks)> _samples = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    public BusySampler(DateTimeOffset from) => _loop = SampleAsync(from);
+
+    /// <summary>The busy share, 0 to 1, from the first sample to the last one taken by <paramref name="end"/>.</summary>
+    public double ShareUntil(DateTimeOffset end)
+    {
+        lock (_samples)
+        {
+            var (first, last) = (_samples[0].Ticks, _samples.LastOrDefault(s => s.At <= end, _samples[0]).Ticks);
+            return last.Total > first.Total ? (double)(last.Busy - first.Busy) / (last.Total - first.Total) : 0;
+        }
+    }
+
+    private async Task SampleAsync(DateTimeOffset from)
+    {
+        try
+        {
+            if (from - TimeProvider.System.GetUtcNow() is { Ticks: > 0 } wait)
+            {
+                await Task.Delay(wait, _stop.Token);
+            }
+
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+            do
+            {
+                var sample = (TimeProvider.System.GetUtcNow(), MachineTicks.Read());
+                lock (_samples)
+                {
+                    _samples.Add(sample);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(_stop.Token));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        _stop.Dispose();
+    }
+}

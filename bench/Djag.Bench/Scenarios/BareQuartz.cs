@@ -69,8 +69,11 @@ internal sealed class BareQuartz : IAsyncDisposable
         return new BareQuartz(connectionString, factory, scheduler, recorder);
     }
 
-    /// <summary>Lateness (ms) of <paramref name="n"/> cron triggers due on the same second: job start − scheduled fire time.</summary>
-    public async Task<Distribution> FireAsync(int n, CancellationToken ct)
+    /// <summary>
+    /// Lateness (ms) of <paramref name="n"/> cron triggers due on the same second: job start − scheduled fire time; and the
+    /// share of all cores' time that was busy from that second to the last fire.
+    /// </summary>
+    public async Task<(Distribution Lateness, double BusyToLastFire)> FireAsync(int n, CancellationToken ct)
     {
         var ahead = TimeSpan.FromSeconds(3 + (n * 0.003));
         for (var attempt = 1; ; attempt++)
@@ -89,11 +92,13 @@ internal sealed class BareQuartz : IAsyncDisposable
             await _scheduler.ScheduleJobs(jobs, ScheduleJobOptions.Replacing, ct);
             await Servers.AnalyzeAsync(ConnectionString, ct);
             var inTime = TimeProvider.System.GetUtcNow() < at - TimeSpan.FromMilliseconds(300);
+            await using var busy = new BusySampler(at);
             await _recorder.WaitAsync(n, Schedules.TimeLimit(n), ct);
+            var share = busy.ShareUntil(_recorder.Samples.Max(s => s.Ran));
             await _scheduler.Clear(ct);
             if (inTime || attempt == 2)
             {
-                return Distribution.Of(_recorder.Samples.Select(s => (s.Ran - s.Scheduled).TotalMilliseconds));
+                return (Distribution.Of(_recorder.Samples.Select(s => (s.Ran - s.Scheduled).TotalMilliseconds)), share);
             }
 
             ahead *= 3;

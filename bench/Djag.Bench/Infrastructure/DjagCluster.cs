@@ -287,7 +287,7 @@ internal sealed class DjagCluster : IAsyncDisposable
     /// </remarks>
     private async Task DispatchWithWorkersPausedAsync(string prefix, int count, DateTimeOffset at, CancellationToken ct)
     {
-        await DelayUntilAsync(at - TimeSpan.FromSeconds(1), ct);
+        await Schedules.DelayUntilAsync(at - TimeSpan.FromSeconds(1), ct);
         foreach (var worker in _workers)
         {
             worker.Freeze();
@@ -296,7 +296,7 @@ internal sealed class DjagCluster : IAsyncDisposable
         try
         {
             var timeout = at + Schedules.TimeLimit(count);
-            await DelayUntilAsync(at, ct);
+            await Schedules.DelayUntilAsync(at, ct);
             while (await DispatchedAsync(prefix, ct) < count)
             {
                 if (TimeProvider.System.GetUtcNow() > timeout)
@@ -325,7 +325,7 @@ internal sealed class DjagCluster : IAsyncDisposable
     public async Task WaitForRunsAsync(string prefix, int count, DateTimeOffset at, CancellationToken ct)
     {
         var timeout = Schedules.TimeLimit(count);
-        await DelayUntilAsync(at, ct);
+        await Schedules.DelayUntilAsync(at, ct);
 
         var last = -1L;
         var stalled = Stopwatch.StartNew();
@@ -390,9 +390,6 @@ internal sealed class DjagCluster : IAsyncDisposable
 
     /// <summary>How often a set of <paramref name="count"/> runs is asked about: four times a second, once a second for 10,000.</summary>
     private static TimeSpan PollEvery(int count) => TimeSpan.FromMilliseconds(Math.Clamp(count / 10, 250, 1_000));
-
-    private static Task DelayUntilAsync(DateTimeOffset when, CancellationToken ct) =>
-        when - TimeProvider.System.GetUtcNow() is { Ticks: > 0 } wait ? Task.Delay(wait, ct) : Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {

@@ -104,11 +104,7 @@ internal sealed class BusySampler : IAsyncDisposable
     {
         try
         {
-            if (from - TimeProvider.System.GetUtcNow() is { Ticks: > 0 } wait)
-            {
-                await Task.Delay(wait, _stop.Token);
-            }
-
+            await Schedules.DelayUntilAsync(from, _stop.Token);
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
             do
             {

@@ -10,6 +10,10 @@ internal static class Schedules
     /// <summary>How long a set of <paramref name="count"/> runs may take after its cron second before the bench gives up on it.</summary>
     public static TimeSpan TimeLimit(int count) => TimeSpan.FromSeconds(60 + (count * 0.05));
 
+    /// <summary>Waits until <paramref name="when"/> by the wall clock; at once when it has passed.</summary>
+    public static Task DelayUntilAsync(DateTimeOffset when, CancellationToken ct) =>
+        when - TimeProvider.System.GetUtcNow() is { Ticks: > 0 } wait ? Task.Delay(wait, ct) : Task.CompletedTask;
+
     /// <summary>Fires once a day at the second of <paramref name="at"/> (UTC): once within any bench run.</summary>
     public static CrontabSpec DailyAt(DateTimeOffset at) =>
         Spec(string.Create(CultureInfo.InvariantCulture, $"{at.Second} {at.Minute} {at.Hour} * * *"));
